@@ -1,0 +1,31 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+METHOD ?= dfq
+NPROC ?= 1
+CONSTRAINTS := requirements/constraints.txt
+
+.PHONY: demo test env clean
+
+env: $(VENV)/.installed
+
+# The pinned stack (constraints keep torch at the tested CPU/CUDA build),
+# mmcv-lite unless a full mmcv is already there, then mmdfkd itself.
+$(VENV)/.installed: setup.py $(CONSTRAINTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c $(CONSTRAINTS) "setuptools<81" wheel
+	$(PY) -m pip install -q -c $(CONSTRAINTS) torch torchvision
+	$(PY) -c "import mmcv" 2>/dev/null || \
+		$(PY) -m pip install -q -c $(CONSTRAINTS) mmcv-lite
+	$(PY) -m pip install -q -c $(CONSTRAINTS) --no-build-isolation -e ".[tests]"
+	touch $@
+
+demo: env
+	$(PY) tools/demo.py --method $(METHOD) --nproc $(NPROC)
+
+test: env
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf work_dirs

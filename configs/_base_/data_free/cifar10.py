@@ -1,0 +1,59 @@
+# Data-free distillation on CIFAR-10: mmpretrain's ResNet-34 teacher and
+# ResNet-18 student (CIFAR stems), latent batches for training, real images
+# only for evaluation: the first 5,000 training images as the validation set
+# (model selection never touches the test split), the test split for tests.
+_base_ = [
+    'mmpretrain::_base_/datasets/cifar10_bs16.py',
+    './runtime.py',
+]
+
+teacher = 'mmpretrain::resnet/resnet34_8xb16_cifar10.py'
+student = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
+# Train it with `python tools/train.py mmpretrain::resnet/resnet34_8xb16_
+# cifar10.py` (CIFAR-10 under data/cifar10), then point this at the weights.
+teacher_ckpt = 'work_dirs/teachers/resnet34_cifar10.pth'
+
+latent_dim = 256
+draws = 6
+batch_size = 256
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=batch_size,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='LatentDataset',
+        latent_dim=latent_dim,
+        draws=draws,
+        num_classes=10))
+val_dataloader = dict(
+    batch_size=256,
+    dataset=dict(
+        type='mmpretrain.CIFAR10',
+        split='train',
+        indices=5000,
+        test_mode=True,
+        pipeline=[dict(type='mmpretrain.PackInputs')]))
+test_dataloader = dict(
+    batch_size=256,
+    dataset=dict(
+        type='mmpretrain.CIFAR10',
+        split='test',
+        pipeline=[dict(type='mmpretrain.PackInputs')]))
+val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
+test_evaluator = val_evaluator
+
+generator = dict(
+    type='ConvGenerator',
+    latent_dim=latent_dim,
+    img_size=32,
+    out_channels=3,
+    base_channels=128)
+default_hooks = dict(
+    logger=dict(interval=100),
+    checkpoint=dict(interval=5000))
+custom_hooks = [
+    dict(type='SyntheticImageGridHook', interval=2000),
+    dict(type='StudentExportHook'),
+]

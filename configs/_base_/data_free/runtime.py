@@ -1,0 +1,35 @@
+# Runtime of every data-free distillation config: one runner iteration is
+# one round of the distiller's schedule; logging, checkpoints, pictures and
+# the student export.
+default_scope = 'mmdfkd'
+custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2,
+        save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+custom_hooks = [
+    dict(type='SyntheticImageGridHook', interval=500),
+    dict(type='StudentExportHook'),
+]
+# Generator and student are wrapped in DDP separately (multi-process runs).
+model_wrapper_cfg = dict(type='DataFreeDistributedDataParallel')
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_processor = dict(by_epoch=False, window_size=50)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0)
+val_cfg = dict()
+test_cfg = dict()

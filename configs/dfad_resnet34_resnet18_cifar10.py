@@ -1,0 +1,36 @@
+# DFAD (Fang et al. 2019), CIFAR-10 ResNet-34 → ResNet-18 (published 93.3 %,
+# teacher 95.7 %): 5 student steps (fresh z each) then 1 generator step per
+# round; an "epoch" is 50 rounds, 500 epochs, learning rates ×0.1 at epochs
+# 100 and 200; batch 256, nz 256.
+_base_ = ['./_base_/data_free/cifar10.py']
+
+model = dict(
+    type='DataFreeDistiller',
+    teacher=_base_.teacher,
+    student=_base_.student,
+    teacher_ckpt=_base_.teacher_ckpt,
+    synthesizer=dict(type='GeneratorSynthesizer', generator=_base_.generator),
+    generator_losses=dict(adv=dict(type='AdversarialL1Loss', form='neg')),
+    student_losses=dict(kd=dict(type='L1LogitsLoss')),
+    schedule=[('student', 5), ('generator', 1)])
+
+rounds_per_epoch = 50
+max_iters = 500 * rounds_per_epoch
+milestones = [100 * rounds_per_epoch, 200 * rounds_per_epoch]
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
+param_scheduler = dict(
+    generator=[
+        dict(type='MultiStepLR', milestones=milestones, gamma=0.1,
+             by_epoch=False)
+    ],
+    student=[
+        dict(type='MultiStepLR', milestones=milestones, gamma=0.1,
+             by_epoch=False)
+    ])
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters,
+    val_interval=5 * rounds_per_epoch)

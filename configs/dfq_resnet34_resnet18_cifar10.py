@@ -1,0 +1,35 @@
+# DFQ (Choi et al., CVPRW'20), CIFAR-10 ResNet-34 → ResNet-18 (published
+# 94.61 %): generator loss −KL(T‖S) + BN statistics + one-hot(argmax) +
+# 20 × information entropy; student KL; 1 G : 10 S with fresh latents,
+# batch 256, nz 256.
+_base_ = ['./_base_/data_free/cifar10.py']
+
+draws = 11
+train_dataloader = dict(dataset=dict(draws=draws))
+model = dict(
+    type='DataFreeDistiller',
+    teacher=_base_.teacher,
+    student=_base_.student,
+    teacher_ckpt=_base_.teacher_ckpt,
+    synthesizer=dict(type='GeneratorSynthesizer', generator=_base_.generator),
+    generator_losses=dict(
+        adv=dict(type='AdversarialKLLoss', tau=1.0),
+        bn=dict(type='BNStatisticsLoss', mode='l2'),
+        onehot=dict(type='OneHotLoss', target='argmax'),
+        balance=dict(type='ClassBalanceLoss', loss_weight=20.0)),
+    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=1.0)),
+    schedule=[('generator', 1), ('student', 10)])
+
+max_iters = 40000
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
+param_scheduler = dict(
+    generator=[dict(type='CosineAnnealingLR', T_max=max_iters,
+                    by_epoch=False)],
+    student=[dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=1e-3,
+                  by_epoch=False)])
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=1000)

@@ -1,0 +1,50 @@
+"""Write the student as a plain checkpoint + config of its own library."""
+import os
+import os.path as osp
+from typing import Tuple
+
+import torch
+from mmengine.config import Config
+from torch import nn
+
+from mmdfkd.models.algorithms.networks import network_cfg
+from mmdfkd.utils import unwrap_model
+
+#: What an exported config keeps of the training config to evaluate the
+#: student with the ordinary tools (e.g. mmpretrain's or mmseg's test.py).
+EVAL_KEYS = ('val_dataloader', 'val_evaluator', 'val_cfg', 'test_dataloader',
+             'test_evaluator', 'test_cfg', 'env_cfg', 'randomness')
+
+
+def export_student(cfg: Config, student: nn.Module,
+                   out_dir: str) -> Tuple[str, str]:
+    """Save ``student`` as ``student.pth`` (``{'state_dict', 'meta'}``) and
+    ``student_config.py`` (the student's model config, in its own scope, and
+    the evaluation settings of ``cfg``) under ``out_dir``.
+
+    Returns:
+        tuple[str, str]: Paths of the config and the checkpoint.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    model = network_cfg(cfg.model.student)
+    scope = model.pop('_scope_', None) or cfg.get('default_scope')
+    exported = dict(model=model, default_scope=scope)
+    imports = list(cfg.get('custom_imports', {}).get('imports', []))
+    exported['custom_imports'] = dict(
+        imports=sorted(set(imports) | {'mmdfkd'}),
+        allow_failed_imports=False)
+    for key in EVAL_KEYS:
+        if key in cfg:
+            exported[key] = cfg[key]
+    cfg_path = osp.join(out_dir, 'student_config.py')
+    Config(exported).dump(cfg_path)
+    ckpt_path = osp.join(out_dir, 'student.pth')
+    state = {
+        k: v.detach().cpu()
+        for k, v in unwrap_model(student).state_dict().items()
+    }
+    torch.save(
+        dict(state_dict=state, meta=dict(exported_by='mmdfkd',
+                                         config=osp.basename(cfg_path))),
+        ckpt_path)
+    return cfg_path, ckpt_path

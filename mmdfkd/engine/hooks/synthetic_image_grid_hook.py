@@ -1,0 +1,74 @@
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.visualization import LocalVisBackend
+
+from mmdfkd.registry import HOOKS
+from mmdfkd.utils import unwrap_model
+
+
+@HOOKS.register_module()
+class SyntheticImageGridHook(Hook):
+    """Writes a grid of the latest synthesized batch through the runner's
+    visualizer (every backend it has: local files, TensorBoard...).
+
+    Args:
+        interval (int): Every ``interval`` training iterations, and at the
+            last one. Defaults to 200.
+        max_images (int): Images in a grid. Defaults to 64.
+        nrow (int): Images per grid row. Defaults to 8.
+        name (str): Image name in the backends. Defaults to ``'synthetic'``.
+    """
+    priority = 'LOW'
+
+    def __init__(self,
+                 interval: int = 200,
+                 max_images: int = 64,
+                 nrow: int = 8,
+                 name: str = 'synthetic') -> None:
+        self.interval = interval
+        self.max_images = max_images
+        self.nrow = nrow
+        self.name = name
+        self.last_path: Optional[str] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if not (self.every_n_train_iters(runner, self.interval)
+                or self.is_last_train_iter(runner)):
+            return
+        model = unwrap_model(runner.model)
+        images = getattr(model, 'last_images', None)
+        if images is None:
+            return
+        low, high = unwrap_model(model.synthesizer).pixel_range
+        grid = make_grid_image(images[:self.max_images], low, high, self.nrow)
+        step = runner.iter + 1
+        runner.visualizer.add_image(self.name, grid, step=step)
+        for backend in runner.visualizer._vis_backends.values():
+            if isinstance(backend, LocalVisBackend):
+                self.last_path = osp.join(backend._save_dir, 'vis_image',
+                                          f'{self.name}_{step}.png')
+        runner.message_hub.update_info('synthetic_grid', self.last_path)
+
+
+def make_grid_image(images: torch.Tensor, low: float, high: float,
+                    nrow: int = 8, pad: int = 1) -> np.ndarray:
+    """Tile N×C×H×W pixel-space images (values in [low, high]) into an
+    H'×W'×3 uint8 RGB array."""
+    x = ((images.detach().float().cpu() - low) / (high - low)).clamp(0, 1)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    x = x[:, :3]
+    n, c, h, w = x.shape
+    ncol = min(nrow, n)
+    nrows = -(-n // ncol)
+    grid = torch.ones(c, nrows * (h + pad) + pad, ncol * (w + pad) + pad)
+    for i in range(n):
+        r, col = divmod(i, ncol)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[:, top:top + h, left:left + w] = x[i]
+    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)

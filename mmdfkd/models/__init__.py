@@ -1,0 +1,1 @@
+from . import algorithms, backbones, generators, losses, synthesizers, wrappers  # noqa: F401

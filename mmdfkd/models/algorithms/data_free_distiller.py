@@ -1,0 +1,302 @@
+import contextlib
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import nn
+
+from mmdfkd.models.losses import DistillContext, LossTerm
+from mmdfkd.registry import MODELS
+from mmdfkd.utils import all_ranks_true, unwrap_model
+from .networks import (build_network, has_batchnorm, input_normalization,
+                       load_teacher_weights, num_classes)
+from .recorders import BNMomentsRecorder, FeatureRecorder
+from .task_adapter import logits_to_rows, rows_per_sample
+
+PHASES = ('generator', 'student')
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module):
+    """Parameters of ``module`` get no gradient inside the block."""
+    flags = [(p, p.requires_grad) for p in module.parameters()]
+    for p, _ in flags:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+
+@MODELS.register_module()
+class DataFreeDistiller(BaseModel):
+    """Data-free distillation of a frozen teacher into a student.
+
+    One runner iteration is one *round* of the ``schedule``: e.g. DFAD's five
+    student steps followed by one generator step. Each step takes the next
+    draw of latents from the batch the latent source gave (draws are reused
+    cyclically, so a source with one draw per item gives ZSKT's "same z"
+    rounds). Generator and student have their own optimisers
+    (``OptimWrapperDict`` keys ``'generator'`` and ``'student'``).
+
+    Args:
+        teacher (dict | str): Teacher model config, or a config path such as
+            ``'mmpretrain::resnet/resnet34_8xb16_cifar10.py'``.
+        student (dict | str): Student model config or config path.
+        synthesizer (dict): How synthesized batches are made.
+        generator_losses (dict): Name → loss-term config, summed for the
+            generator step.
+        student_losses (dict): Name → loss-term config for the student step.
+        teacher_ckpt (str, optional): Teacher weights, loaded as untrusted
+            input with ``weights_only=True``. None keeps the weights the
+            teacher config initialises (tests only). Defaults to None.
+        schedule (Sequence[tuple[str, int]]): Phases of one round, in order.
+            Defaults to ``(('student', 5), ('generator', 1))`` (DFAD).
+        max_nonfinite_steps (int): Consecutive non-finite losses tolerated
+            (each such step is skipped) before training stops. Defaults to 20.
+        data_preprocessor (dict, optional): Casts latent batches to the
+            device. Defaults to ``BaseDataPreprocessor``.
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    def __init__(self,
+                 teacher: Union[dict, str],
+                 student: Union[dict, str],
+                 synthesizer: dict,
+                 generator_losses: Dict[str, dict],
+                 student_losses: Dict[str, dict],
+                 teacher_ckpt: Optional[str] = None,
+                 schedule: Sequence[Tuple[str, int]] = (('student', 5),
+                                                        ('generator', 1)),
+                 max_nonfinite_steps: int = 20,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor or dict(
+                type='BaseDataPreprocessor'),
+            init_cfg=init_cfg)
+        self.teacher = build_network(teacher, 'teacher')
+        self.student = build_network(student, 'student')
+        self.synthesizer = MODELS.build(synthesizer)
+        self.generator_losses = self._build_terms(generator_losses)
+        self.student_losses = self._build_terms(student_losses)
+        self.schedule = self._check_schedule(schedule)
+        self.teacher_ckpt = teacher_ckpt
+        self.max_nonfinite_steps = max_nonfinite_steps
+        self._nonfinite = dict.fromkeys(PHASES, 0)
+        self.last_images: Optional[torch.Tensor] = None
+
+        self._check_class_counts()
+        if teacher_ckpt is not None:
+            load_teacher_weights(self.teacher, teacher_ckpt)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+
+        terms = list(self.generator_losses.values()) + list(
+            self.student_losses.values())
+        bn_terms = [t for t in terms if t.needs_bn_moments]
+        if bn_terms and not has_batchnorm(self.teacher):
+            raise ValueError(
+                f'{type(bn_terms[0]).__name__} matches the teacher\'s '
+                'BatchNorm statistics, but the teacher has no BatchNorm '
+                'layer with running statistics. Use a method without a BN-statistics term (e.g. DFAD, '
+                'DAFL, ZSKT) or a teacher with BatchNorm.')
+        self._bn_recorder = BNMomentsRecorder(
+            self.teacher) if bn_terms else None
+        self._teacher_recorder = FeatureRecorder(
+            self.teacher, [n for t in terms for n in t.teacher_records])
+        self._student_recorder = FeatureRecorder(
+            self.student, [n for t in terms for n in t.student_records])
+        self._norms = {
+            'teacher': input_normalization(self.teacher),
+            'student': input_normalization(self.student),
+        }
+
+    # ------------------------------------------------------------ building
+    @staticmethod
+    def _build_terms(cfgs: Dict[str, dict]) -> nn.ModuleDict:
+        terms = nn.ModuleDict()
+        for name, cfg in cfgs.items():
+            term = MODELS.build(cfg)
+            if not isinstance(term, LossTerm):
+                raise TypeError(f'loss {name!r} built a {type(term).__name__}'
+                                ', which is not an mmdfkd LossTerm')
+            terms[name] = term
+        return terms
+
+    @staticmethod
+    def _check_schedule(schedule) -> List[Tuple[str, int]]:
+        schedule = [(str(phase), int(count)) for phase, count in schedule]
+        for phase, count in schedule:
+            if phase not in PHASES or count < 0:
+                raise ValueError(
+                    f'schedule entries are (phase, count) with phase in '
+                    f'{PHASES} and count >= 0, got {(phase, count)}')
+        return schedule
+
+    def _check_class_counts(self) -> None:
+        n_t, n_s = num_classes(self.teacher), num_classes(self.student)
+        if n_t is not None and n_s is not None and n_t != n_s:
+            raise ValueError(
+                f'the teacher predicts {n_t} classes but the student {n_s}; '
+                'set the student head\'s `num_classes` to the teacher\'s.')
+
+    def optim_targets(self) -> Dict[str, nn.Module]:
+        """The modules each optimiser of ``optim_wrapper`` trains."""
+        return dict(generator=self.synthesizer.generator, student=self.student)
+
+    def ddp_targets(self) -> List[str]:
+        """Paths of the submodules a distributed wrapper wraps in DDP."""
+        return ['student', 'synthesizer.generator']
+
+    def init_weights(self) -> None:
+        """Initialise student and synthesizer; the teacher keeps the weights
+        it was loaded with (the runner calls this after building)."""
+        teacher_state = {
+            k: v.clone()
+            for k, v in self.teacher.state_dict().items()
+        }
+        super().init_weights()
+        self.teacher.load_state_dict(teacher_state)
+
+    def train(self, mode: bool = True) -> 'DataFreeDistiller':
+        super().train(mode)
+        self.teacher.eval()  # its running statistics are the target
+        return self
+
+    # ------------------------------------------------------------ stepping
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        data = self.data_preprocessor(data, True)
+        latents, labels = data['latents'], data.get('labels')
+        if latents.dim() == 2:  # a source with one draw per item
+            latents = latents.unsqueeze(1)
+            labels = None if labels is None else labels.unsqueeze(1)
+        draws = latents.shape[1]
+        sums: Dict[str, torch.Tensor] = {}
+        counts: Dict[str, int] = {}
+        step = 0
+        for phase, count in self.schedule:
+            for _ in range(count):
+                z = latents[:, step % draws]
+                y = None if labels is None else labels[:, step % draws]
+                step += 1
+                step_fn = (self._generator_step
+                           if phase == 'generator' else self._student_step)
+                for key, value in step_fn(z, y, optim_wrapper[phase]).items():
+                    sums[key] = sums.get(key, 0) + value
+                    counts[key] = counts.get(key, 0) + 1
+        return {key: sums[key] / counts[key] for key in sums}
+
+    def _generator_step(self, z: torch.Tensor, y: Optional[torch.Tensor],
+                        wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        terms = self.generator_losses
+        with wrapper.optim_context(self.synthesizer), \
+                frozen(unwrap_model(self.student)):
+            images = self.synthesizer(z)
+            # The unwrapped student: its DDP reducer expects no gradient here.
+            ctx = self._context(images, y, terms, unwrap_model(self.student),
+                                teacher_grad=True)
+            losses = {name: term(ctx) for name, term in terms.items()}
+        return self._update('generator', wrapper, losses)
+
+    def _student_step(self, z: torch.Tensor, y: Optional[torch.Tensor],
+                      wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        terms = self.student_losses
+        with torch.no_grad():
+            images = self.synthesizer(z)
+        self.last_images = images
+        with wrapper.optim_context(self.student):
+            ctx = self._context(images, y, terms, self.student,
+                                teacher_grad=False)
+            losses = {name: term(ctx) for name, term in terms.items()}
+        return self._update('student', wrapper, losses)
+
+    def _normalize(self, images: torch.Tensor, role: str) -> torch.Tensor:
+        norm = self._norms[role]
+        if norm is None:
+            return images
+        mean, std = norm
+        if mean.device != images.device:
+            mean, std = mean.to(images.device), std.to(images.device)
+            self._norms[role] = (mean, std)
+        return (images - mean) / std
+
+    def _context(self, images: torch.Tensor, labels: Optional[torch.Tensor],
+                 terms: nn.ModuleDict, student: nn.Module,
+                 teacher_grad: bool) -> DistillContext:
+        """Run the forwards the terms need, with the records they read."""
+        need_bn = any(t.needs_bn_moments for t in terms.values())
+        need_student = any(t.needs_student for t in terms.values())
+        size = tuple(images.shape[-2:])
+        if need_bn:
+            self._bn_recorder.start()
+        self._teacher_recorder.start()
+        with torch.set_grad_enabled(teacher_grad and torch.is_grad_enabled()):
+            t_out = self.teacher(self._normalize(images, 'teacher'),
+                                 mode='tensor')
+        ctx = DistillContext(
+            images=images,
+            labels=labels,
+            teacher_logits=logits_to_rows(t_out, size),
+            rows_per_sample=rows_per_sample(t_out, size),
+            teacher_feats=self._teacher_recorder.stop(),
+            bn_moments=self._bn_recorder.stop() if need_bn else [])
+        if need_student:
+            self._student_recorder.start()
+            s_out = student(self._normalize(images, 'student'), mode='tensor')
+            ctx.student_feats = self._student_recorder.stop()
+            ctx.student_logits = logits_to_rows(s_out, size)
+            if ctx.student_logits.shape != ctx.teacher_logits.shape:
+                raise ValueError(
+                    'teacher and student logits differ in shape: '
+                    f'{tuple(ctx.teacher_logits.shape)} vs '
+                    f'{tuple(ctx.student_logits.shape)}')
+        return ctx
+
+    def _update(self, phase: str, wrapper: OptimWrapper,
+                losses: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Step ``wrapper`` on the summed terms, or skip a non-finite step.
+
+        A skipped step leaves the weights untouched; after
+        ``max_nonfinite_steps`` in a row training stops with an error (the
+        last checkpoint stays on disk).
+        """
+        total = sum(losses.values())
+        # 'loss' in every key: MMEngine's log processor smooths only those.
+        log = {
+            f'{phase}.loss_{name}': v.detach()
+            for name, v in losses.items()
+        }
+        log[f'{phase}.loss'] = total.detach()
+        if all_ranks_true(bool(torch.isfinite(total)), total.device):
+            wrapper.update_params(total)
+            self._nonfinite[phase] = 0
+            return log
+        wrapper.zero_grad()
+        self._nonfinite[phase] += 1
+        bad = {k: float(v) for k, v in log.items()}
+        MMLogger.get_current_instance().warning(
+            f'non-finite {phase} loss, step skipped '
+            f'({self._nonfinite[phase]} in a row): {bad}')
+        if self._nonfinite[phase] >= self.max_nonfinite_steps:
+            raise FloatingPointError(
+                f'{self._nonfinite[phase]} consecutive non-finite {phase} '
+                'losses; stopping. Lower the learning rates or loss weights, '
+                'or resume from the last checkpoint.')
+        return {f'{phase}.skipped': total.new_tensor(1.0)}
+
+    # ---------------------------------------------------------- evaluation
+    def val_step(self, data: Union[dict, tuple, list]) -> list:
+        return unwrap_model(self.student).val_step(data)
+
+    def test_step(self, data: Union[dict, tuple, list]) -> list:
+        return unwrap_model(self.student).test_step(data)
+
+    def forward(self, inputs: torch.Tensor, data_samples=None,
+                mode: str = 'tensor'):
+        """The student's forward (the model this algorithm produces)."""
+        return unwrap_model(self.student)(inputs, data_samples, mode=mode)

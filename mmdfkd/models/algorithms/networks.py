@@ -1,0 +1,115 @@
+"""Build teacher and student networks from mmpretrain / mmseg configs and
+load the teacher's weights."""
+import os.path as osp
+from typing import Optional, Tuple, Union
+
+import torch
+from mmengine.config import Config, ConfigDict
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdfkd.registry import MODELS
+
+
+def network_cfg(cfg: Union[str, dict]) -> dict:
+    """A model config from an inline dict or a config path.
+
+    A path may be a file or a package reference such as
+    ``'mmpretrain::resnet/resnet18_8xb16_cifar10.py'``; its ``model`` is
+    taken and built in the config's ``default_scope``.
+    """
+    if isinstance(cfg, (dict, ConfigDict)):
+        return dict(cfg)
+    if not isinstance(cfg, str):
+        raise TypeError(f'a network is a config dict or path, got {cfg!r}')
+    if '::' in cfg:  # a config shipped inside a package
+        from mmengine.hub import get_config
+        full = get_config(cfg)
+    else:
+        full = Config.fromfile(cfg)
+    if 'model' not in full:
+        raise ValueError(f'config {cfg!r} defines no `model`')
+    model = dict(full.model)
+    # mmpretrain configs keep the normalisation at the top level.
+    if 'data_preprocessor' not in model and full.get('data_preprocessor'):
+        model['data_preprocessor'] = dict(full.data_preprocessor)
+    scope = full.get('default_scope')
+    if scope and '_scope_' not in model:
+        model['_scope_'] = scope
+    return model
+
+
+def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
+    """Build the teacher or student, with a hint when the scope is missing."""
+    model_cfg = network_cfg(cfg)
+    try:
+        return MODELS.build(model_cfg)
+    except KeyError as e:
+        raise KeyError(
+            f'cannot build the {role} network: {e}. Types of mmpretrain or '
+            "mmseg need `_scope_='mmpretrain'` (or 'mmseg') in the inline "
+            'config, or a config path such as '
+            "'mmpretrain::resnet/resnet18_8xb16_cifar10.py'.") from e
+
+
+def load_teacher_weights(teacher: nn.Module, path: str) -> None:
+    """Load a teacher checkpoint as untrusted input (``weights_only``) and
+    check that its keys match the teacher config exactly."""
+    from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'teacher checkpoint {path!r} does not exist. Train the teacher '
+            'first (e.g. `python tools/train.py configs/teachers/<config>.py`'
+            ') or set `model.teacher_ckpt` to an existing file.')
+    ckpt = load_untrusted_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f'teacher checkpoint {path!r} holds no state dict '
+                         '(expected a mapping of tensors, or one under '
+                         "'state_dict')")
+    state = {k[7:] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    expected = teacher.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    mismatched = [
+        f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    if missing or unexpected or mismatched:
+        raise ValueError(
+            f'teacher checkpoint {path!r} does not match the teacher config: '
+            f'{len(missing)} missing keys (e.g. {missing[:3]}), '
+            f'{len(unexpected)} unexpected keys (e.g. {unexpected[:3]}), '
+            f'{len(mismatched)} shape mismatches (checkpoint vs config, e.g. '
+            f'{mismatched[:2]}). Check that `model.teacher` is the '
+            'architecture the checkpoint was trained with.')
+    teacher.load_state_dict(state)
+
+
+def num_classes(model: nn.Module) -> Optional[int]:
+    """Class count of an mmpretrain classifier or mmseg segmentor."""
+    for head_name in ('head', 'decode_head'):
+        head = getattr(model, head_name, None)
+        if head is not None and hasattr(head, 'num_classes'):
+            return int(head.num_classes)
+    return None
+
+
+def has_batchnorm(model: nn.Module) -> bool:
+    """Whether ``model`` has a BatchNorm layer with running statistics."""
+    return any(
+        isinstance(m, _BatchNorm) and m.running_mean is not None
+        for m in model.modules())
+
+
+def input_normalization(
+        model: nn.Module) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    """(mean, std) of the network's data preprocessor, shaped C×1×1, or None
+    when it does not normalise."""
+    pre = getattr(model, 'data_preprocessor', None)
+    if pre is None or not getattr(pre, '_enable_normalize', False):
+        return None
+    return pre.mean.detach().clone(), pre.std.detach().clone()

@@ -1,0 +1,108 @@
+"""Forward hooks that record what loss terms read inside a network."""
+from typing import Dict, Iterable, List
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdfkd.models.losses import BNMoments
+
+
+def batchnorm_layers(model: nn.Module) -> List[_BatchNorm]:
+    """BatchNorm layers that hold running statistics (a BN-statistics term
+    has nothing to match in a layer with ``track_running_stats=False``)."""
+    return [
+        m for m in model.modules()
+        if isinstance(m, _BatchNorm) and m.running_mean is not None
+    ]
+
+
+class BNMomentsRecorder:
+    """Records the moments of every BatchNorm input of a network.
+
+    Hooks stay registered but record only inside :meth:`recording`, so
+    steps and validations that need no BN term cost nothing.
+
+    Args:
+        model (nn.Module): The (teacher) network.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.layers = batchnorm_layers(model)
+        self.moments: List[BNMoments] = []
+        self.active = False
+        for layer in self.layers:
+            layer.register_forward_pre_hook(self._hook)
+
+    def _hook(self, module: _BatchNorm, args) -> None:
+        if not self.active:
+            return
+        x = args[0].float()
+        dims = [0] + list(range(2, x.dim()))
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        shifted = x - module.running_mean.view(shape)
+        self.moments.append(
+            BNMoments(
+                shifted_sum=shifted.sum(dim=dims),
+                shifted_sq_sum=shifted.pow(2).sum(dim=dims),
+                count=x.numel() // x.shape[1],
+                running_var=module.running_var))
+
+    def start(self) -> None:
+        self.moments = []
+        self.active = True
+
+    def stop(self) -> List[BNMoments]:
+        self.active = False
+        moments, self.moments = self.moments, []
+        return moments
+
+
+class FeatureRecorder:
+    """Records named activations: ``'a.b'`` is the output of submodule
+    ``a.b``, ``'a.b:in'`` its first input. A tuple/list (e.g. the multi-stage
+    features a classification head receives) is reduced to its last item.
+
+    Args:
+        model (nn.Module): The network.
+        names (Iterable[str]): Records to keep.
+    """
+
+    def __init__(self, model: nn.Module, names: Iterable[str]) -> None:
+        self.names = sorted(set(names))
+        self.feats: Dict[str, torch.Tensor] = {}
+        self.active = False
+        modules = dict(model.named_modules())
+        for name in self.names:
+            path, _, where = name.partition(':')
+            if path not in modules or where not in ('', 'in'):
+                raise KeyError(
+                    f'cannot record {name!r}: no submodule {path!r} in '
+                    f'{type(model).__name__} (records are "module.path" or '
+                    '"module.path:in")')
+            if where == 'in':
+                modules[path].register_forward_pre_hook(
+                    self._make_hook(name, lambda m, args: args[0]))
+            else:
+                modules[path].register_forward_hook(
+                    self._make_hook(name, lambda m, args, out: out))
+
+    def _make_hook(self, name: str, pick):
+
+        def hook(*hook_args):
+            if self.active:
+                value = pick(*hook_args)
+                if isinstance(value, (tuple, list)):
+                    value = value[-1]
+                self.feats[name] = value
+
+        return hook
+
+    def start(self) -> None:
+        self.feats = {}
+        self.active = bool(self.names)
+
+    def stop(self) -> Dict[str, torch.Tensor]:
+        self.active = False
+        feats, self.feats = self.feats, {}
+        return feats

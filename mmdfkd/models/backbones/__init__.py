@@ -1,0 +1,3 @@
+from .conv_net import ConvNet
+
+__all__ = ['ConvNet']

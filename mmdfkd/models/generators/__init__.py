@@ -1,0 +1,3 @@
+from .conv_generator import ConvGenerator
+
+__all__ = ['ConvGenerator']

@@ -1,0 +1,56 @@
+from torch import nn
+
+from mmdfkd.registry import MODELS
+
+
+@MODELS.register_module()
+class ConvGenerator(nn.Module):
+    """DAFL/DFAD-style generator: a linear projection of the latent to a
+    (img_size/4)² map, two ×2 nearest upsamplings with conv-BN-LeakyReLU,
+    and a conv to the image channels.
+
+    Args:
+        latent_dim (int): Size of z. Defaults to 100.
+        img_size (int | tuple[int, int]): Output height and width, each a
+            multiple of 4. Defaults to 32.
+        out_channels (int): Image channels. Defaults to 3.
+        base_channels (int): Width of the first map. Defaults to 128.
+        out_act (str): ``'tanh'`` (bounded to [-1, 1]) or ``'bn'``
+            (BatchNorm without affine, as in DAFL). Defaults to ``'tanh'``.
+    """
+
+    def __init__(self,
+                 latent_dim: int = 100,
+                 img_size=32,
+                 out_channels: int = 3,
+                 base_channels: int = 128,
+                 out_act: str = 'tanh') -> None:
+        super().__init__()
+        h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
+        if h % 4 or w % 4:
+            raise ValueError(f'img_size must be a multiple of 4, got {h}×{w}')
+        if out_act not in ('tanh', 'bn'):
+            raise ValueError(f"out_act must be 'tanh' or 'bn', got {out_act!r}")
+        self.latent_dim = latent_dim
+        self.init_size = (h // 4, w // 4)
+        c = base_channels
+        self.project = nn.Linear(latent_dim, c * self.init_size[0] *
+                                 self.init_size[1])
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(c),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c, c, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c, c // 2, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c // 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c // 2, out_channels, 3, padding=1),
+            nn.Tanh() if out_act == 'tanh' else nn.BatchNorm2d(
+                out_channels, affine=False),
+        )
+
+    def forward(self, z):
+        x = self.project(z).view(z.shape[0], -1, *self.init_size)
+        return self.body(x)

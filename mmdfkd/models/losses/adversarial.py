@@ -1,0 +1,58 @@
+"""Generator terms that maximise the student-teacher discrepancy."""
+import torch
+
+from mmdfkd.registry import MODELS
+from .base import LossTerm
+from .context import DistillContext
+from .functional import kl_divergence, l1_distance
+
+
+@MODELS.register_module()
+class AdversarialL1Loss(LossTerm):
+    """DFAD's generator loss: the negative L1 discrepancy of the logits.
+
+    Args:
+        form (str): ``'neg'``: −L1(S, T) (classification); ``'neg_log1p'``:
+            −log(1 + L1(S, T)) (segmentation, bounded growth). Defaults to
+            ``'neg'``.
+        loss_weight (float): Defaults to 1.0.
+    """
+    needs_student = True
+
+    def __init__(self, form: str = 'neg', loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight)
+        if form not in ('neg', 'neg_log1p'):
+            raise ValueError(
+                f"form must be 'neg' or 'neg_log1p', got {form!r}")
+        self.form = form
+
+    def compute(self, ctx: DistillContext) -> torch.Tensor:
+        dist = l1_distance(ctx.student_logits, ctx.teacher_logits)
+        return -dist if self.form == 'neg' else -torch.log1p(dist)
+
+    def extra_repr(self) -> str:
+        return f'form={self.form!r}, ' + super().extra_repr()
+
+
+@MODELS.register_module()
+class AdversarialKLLoss(LossTerm):
+    """ZSKT / DFQ generator loss: −τ²·KL(T ‖ S), the teacher not detached.
+
+    Args:
+        tau (float): Temperature. Defaults to 1.0.
+        loss_weight (float): Defaults to 1.0.
+    """
+    needs_student = True
+
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight)
+        if tau <= 0:
+            raise ValueError(f'tau must be positive, got {tau}')
+        self.tau = float(tau)
+
+    def compute(self, ctx: DistillContext) -> torch.Tensor:
+        return -kl_divergence(ctx.teacher_logits, ctx.student_logits,
+                              self.tau)
+
+    def extra_repr(self) -> str:
+        return f'tau={self.tau}, ' + super().extra_repr()

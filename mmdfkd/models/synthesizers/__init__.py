@@ -1,0 +1,3 @@
+from .generator_synthesizer import GeneratorSynthesizer
+
+__all__ = ['GeneratorSynthesizer']

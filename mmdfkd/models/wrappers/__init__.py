@@ -1,0 +1,3 @@
+from .data_free_ddp import DataFreeDistributedDataParallel
+
+__all__ = ['DataFreeDistributedDataParallel']

@@ -1,0 +1,206 @@
+import math
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapperDict
+
+from mmdfkd.datasets import LatentDataset
+from mmdfkd.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from tests.conftest import distiller_cfg
+
+
+def build(teacher_cfg, student_cfg, **overrides):
+    return MODELS.build(distiller_cfg(teacher_cfg, student_cfg, **overrides))
+
+
+def optim_wrappers(model) -> OptimWrapperDict:
+    return OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='MultiOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
+                student=dict(optimizer=dict(type='SGD', lr=0.1)))))(model)
+
+
+def latent_batch(n=8, draws=3, dim=16):
+    ds = LatentDataset(dim, draws=draws, num_classes=10)
+    return torch.utils.data.default_collate([ds[i] for i in range(n)])
+
+
+def snapshot(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def changed(before, module):
+    after = module.state_dict()
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+def test_teacher_frozen_and_in_eval(teacher_cfg, student_cfg):
+    model = build(teacher_cfg, student_cfg)
+    model.train()
+    assert not model.teacher.training
+    assert model.student.training
+    before = snapshot(model.teacher)
+    model.train_step(latent_batch(), optim_wrappers(model))
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    # running statistics are the BN target: never updated
+    assert changed(before, model.teacher) == []
+
+
+def test_generator_step_does_not_touch_student(teacher_cfg, student_cfg):
+    model = build(teacher_cfg, student_cfg, schedule=[('generator', 1)])
+    model.train()
+    student_before = snapshot(model.student)
+    gen_before = snapshot(model.synthesizer.generator)
+    log = model.train_step(latent_batch(), optim_wrappers(model))
+    assert set(log) == {'generator.loss_bn', 'generator.loss_adv', 'generator.loss'}
+    assert all(p.grad is None for p in model.student.parameters())
+    assert all(p.requires_grad for p in model.student.parameters())
+    # only BN running stats of the student may move (train-mode forward)
+    assert all('running' in k or 'num_batches' in k
+               for k in changed(student_before, model.student))
+    assert any('weight' in k for k in changed(gen_before,
+                                              model.synthesizer.generator))
+
+
+def test_student_step_does_not_touch_generator(teacher_cfg, student_cfg):
+    model = build(teacher_cfg, student_cfg, schedule=[('student', 2)])
+    model.train()
+    gen_before = snapshot(model.synthesizer.generator)
+    student_before = snapshot(model.student)
+    log = model.train_step(latent_batch(), optim_wrappers(model))
+    assert set(log) == {'student.loss_kd', 'student.loss'}
+    assert all(p.grad is None or not p.grad.any()
+               for p in model.synthesizer.generator.parameters())
+    assert all('running' in k or 'num_batches' in k
+               for k in changed(gen_before, model.synthesizer.generator))
+    assert any('weight' in k
+               for k in changed(student_before, model.student))
+
+
+def test_draws_cycle_through_schedule(teacher_cfg, student_cfg):
+    """Each step of a round takes the next latent draw."""
+    model = build(teacher_cfg, student_cfg, schedule=[('student', 3)])
+    seen = []
+    model.synthesizer.register_forward_pre_hook(
+        lambda m, args: seen.append(args[0].clone()))
+    batch = latent_batch(draws=2)
+    model.train_step(batch, optim_wrappers(model))
+    assert len(seen) == 3
+    torch.testing.assert_close(seen[0], batch['latents'][:, 0])
+    torch.testing.assert_close(seen[1], batch['latents'][:, 1])
+    torch.testing.assert_close(seen[2], batch['latents'][:, 0])
+
+
+def test_init_weights_keeps_teacher(teacher_cfg, student_cfg,
+                                    trained_teacher):
+    model = build(teacher_cfg, student_cfg, teacher_ckpt=trained_teacher)
+    before = snapshot(model.teacher)
+    model.init_weights()
+    assert changed(before, model.teacher) == []
+
+
+def test_nonfinite_loss_is_skipped(teacher_cfg, student_cfg):
+    from mmdfkd.models.losses import LossTerm
+
+    @MODELS.register_module(force=True)
+    class AlwaysNaNLoss(LossTerm):
+
+        def compute(self, ctx):
+            return ctx.teacher_logits.sum() * float('nan')
+
+    model = build(
+        teacher_cfg,
+        student_cfg,
+        generator_losses=dict(nan=dict(type='AlwaysNaNLoss')),
+        schedule=[('generator', 1)],
+        max_nonfinite_steps=3)
+    model.train()
+    wrappers = optim_wrappers(model)
+    before = snapshot(model.synthesizer.generator)
+    log = model.train_step(latent_batch(), wrappers)
+    assert log == {'generator.skipped': torch.tensor(1.0)}
+    assert changed(before, model.synthesizer.generator) == [] or all(
+        'running' in k or 'num_batches' in k
+        for k in changed(before, model.synthesizer.generator))
+    assert all(torch.isfinite(p).all()
+               for p in model.synthesizer.generator.parameters())
+    model.train_step(latent_batch(), wrappers)
+    with pytest.raises(FloatingPointError, match='3 consecutive'):
+        model.train_step(latent_batch(), wrappers)
+
+
+def test_missing_teacher_checkpoint(teacher_cfg, student_cfg, tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    with pytest.raises(FileNotFoundError, match='nope.pth.*tools/train.py'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=missing)
+
+
+def test_unreadable_teacher_checkpoint(teacher_cfg, student_cfg, tmp_path):
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'not a checkpoint')
+    with pytest.raises(Exception, match='bad.pth'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=str(bad))
+
+
+def test_checkpoint_keys_must_match(teacher_cfg, student_cfg, tmp_path):
+    student = MODELS.build(student_cfg)
+    path = str(tmp_path / 'student_as_teacher.pth')
+    torch.save(dict(state_dict=student.state_dict()), path)
+    # same key names, other shapes: still refused clearly
+    with pytest.raises(ValueError, match='shape mismatches'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=path)
+    partial = {k: v for k, v in MODELS.build(teacher_cfg).state_dict().items()
+               if not k.startswith('head')}
+    torch.save(dict(state_dict=partial), path)
+    with pytest.raises(ValueError, match='missing keys.*head'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=path)
+
+
+def test_class_count_mismatch(teacher_cfg, student_cfg):
+    student = dict(student_cfg, head=dict(student_cfg['head'], num_classes=7))
+    with pytest.raises(ValueError, match='10 classes but the student 7'):
+        build(teacher_cfg, student)
+
+
+def test_bn_term_needs_batchnorm_teacher(teacher_cfg, student_cfg):
+    teacher = dict(
+        teacher_cfg, backbone=dict(teacher_cfg['backbone'], norm_cfg=None))
+    with pytest.raises(ValueError, match='no BatchNorm'):
+        build(teacher, student_cfg)
+    no_stats = dict(
+        teacher_cfg,
+        backbone=dict(
+            teacher_cfg['backbone'],
+            norm_cfg=dict(type='BN', track_running_stats=False)))
+    with pytest.raises(ValueError, match='running statistics'):
+        build(no_stats, student_cfg)
+    # without the BN term, a teacher without BatchNorm is fine
+    build(teacher, student_cfg,
+          generator_losses=dict(adv=dict(type='AdversarialL1Loss')))
+
+
+def test_unregistered_names(teacher_cfg, student_cfg):
+    with pytest.raises(KeyError, match='NoSuchLoss'):
+        build(teacher_cfg, student_cfg,
+              student_losses=dict(kd=dict(type='NoSuchLoss')))
+    with pytest.raises(KeyError, match='NoSuchMethod'):
+        MODELS.build(dict(type='NoSuchMethod'))
+    with pytest.raises(ValueError, match='phase'):
+        build(teacher_cfg, student_cfg, schedule=[('discriminator', 1)])
+
+
+def test_val_step_runs_student(teacher_cfg, student_cfg):
+    model = build(teacher_cfg, student_cfg)
+    model.eval()
+    from mmpretrain.structures import DataSample
+    data = dict(
+        inputs=[torch.randint(0, 255, (1, 8, 8), dtype=torch.uint8)] * 2,
+        data_samples=[DataSample().set_gt_label(1)] * 2)
+    out = model.val_step(data)
+    assert len(out) == 2 and out[0].pred_score.shape == (10, )
+    expected = model.student.val_step(data)
+    torch.testing.assert_close(out[0].pred_score, expected[0].pred_score)
+    assert math.isclose(float(out[0].pred_score.sum()), 1.0, rel_tol=1e-5)

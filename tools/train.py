@@ -1,0 +1,85 @@
+"""Train with the MMEngine runner: data-free distillation or plain
+mmpretrain / mmseg training (e.g. a teacher). Flags follow mmseg's."""
+import argparse
+import logging
+import os
+import os.path as osp
+
+import mmdfkd  # noqa: F401  (applies the compatibility layer first)
+from mmdfkd.compat.distributed import destroy_process_group_cleanly
+from mmdfkd.engine.amp import enable_amp
+from mmdfkd.engine.resume import check_resumable
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        default=False,
+        help='resume from the latest checkpoint in the work_dir '
+        'automatically')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training (fp16 with loss '
+        'scaling on GPUs, bf16 autocast on CPUs)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or
+    # --local_rank (older); torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume:
+        cfg.resume = True
+    if args.resume:
+        check_resumable(cfg.work_dir)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    try:
+        runner.train()
+    finally:
+        destroy_process_group_cleanly()
+    print_log(f'work_dir: {cfg.work_dir}', logger='current',
+              level=logging.INFO)
+
+
+if __name__ == '__main__':
+    main()
