@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 METHOD ?= dfq
 NPROC ?= 1
 CONSTRAINTS := requirements/constraints.txt
+# The digits models are tiny: one intra-op thread per process is faster than
+# OpenMP threads that spin against each other (and against other jobs) on a
+# 2-core machine. Set it yourself to override.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: demo test env clean
 

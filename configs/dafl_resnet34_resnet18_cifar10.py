@@ -7,13 +7,7 @@ _base_ = ['./_base_/data_free/cifar10.py']
 latent_dim = 1000
 train_dataloader = dict(dataset=dict(latent_dim=latent_dim))
 model = dict(
-    type='DataFreeDistiller',
-    teacher=_base_.teacher,
-    student=_base_.student,
-    teacher_ckpt=_base_.teacher_ckpt,
-    synthesizer=dict(
-        type='GeneratorSynthesizer',
-        generator=dict(_base_.generator, latent_dim=latent_dim)),
+    synthesizer=dict(generator=dict(latent_dim=latent_dim)),
     generator_losses=dict(
         onehot=dict(type='OneHotLoss', target='argmax'),
         activation=dict(type='ActivationLoss', loss_weight=0.1),
@@ -22,11 +16,6 @@ model = dict(
     schedule=[('generator', 1), ('student', 5)])
 
 max_iters = 40000
-optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
 param_scheduler = dict(
     generator=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
     student=[

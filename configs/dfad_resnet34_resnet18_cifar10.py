@@ -5,11 +5,6 @@
 _base_ = ['./_base_/data_free/cifar10.py']
 
 model = dict(
-    type='DataFreeDistiller',
-    teacher=_base_.teacher,
-    student=_base_.student,
-    teacher_ckpt=_base_.teacher_ckpt,
-    synthesizer=dict(type='GeneratorSynthesizer', generator=_base_.generator),
     generator_losses=dict(adv=dict(type='AdversarialL1Loss', form='neg')),
     student_losses=dict(kd=dict(type='L1LogitsLoss')),
     schedule=[('student', 5), ('generator', 1)])
@@ -18,10 +13,7 @@ rounds_per_epoch = 50
 max_iters = 500 * rounds_per_epoch
 milestones = [100 * rounds_per_epoch, 200 * rounds_per_epoch]
 optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
+    generator=dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3)))
 param_scheduler = dict(
     generator=[
         dict(type='MultiStepLR', milestones=milestones, gamma=0.1,

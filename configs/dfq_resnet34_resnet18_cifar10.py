@@ -7,11 +7,6 @@ _base_ = ['./_base_/data_free/cifar10.py']
 draws = 11
 train_dataloader = dict(dataset=dict(draws=draws))
 model = dict(
-    type='DataFreeDistiller',
-    teacher=_base_.teacher,
-    student=_base_.student,
-    teacher_ckpt=_base_.teacher_ckpt,
-    synthesizer=dict(type='GeneratorSynthesizer', generator=_base_.generator),
     generator_losses=dict(
         adv=dict(type='AdversarialKLLoss', tau=1.0),
         bn=dict(type='BNStatisticsLoss', mode='l2'),
@@ -21,11 +16,6 @@ model = dict(
     schedule=[('generator', 1), ('student', 10)])
 
 max_iters = 40000
-optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
 param_scheduler = dict(
     generator=[dict(type='CosineAnnealingLR', T_max=max_iters,
                     by_epoch=False)],

@@ -7,11 +7,6 @@ _base_ = ['./_base_/data_free/digits.py']
 train_dataloader = dict(dataset=dict(draws=1))  # the same z for a round
 stages = ['backbone.stages.0', 'backbone.stages.1', 'backbone.stages.2']
 model = dict(
-    type='DataFreeDistiller',
-    teacher=_base_.teacher,
-    student=_base_.student,
-    teacher_ckpt=_base_.teacher_ckpt,
-    synthesizer=dict(type='GeneratorSynthesizer', generator=_base_.generator),
     generator_losses=dict(adv=dict(type='AdversarialKLLoss', tau=1.0)),
     student_losses=dict(
         kd=dict(type='KLDivergenceLoss', tau=1.0),
@@ -22,21 +17,20 @@ model = dict(
             loss_weight=250.0)),
     schedule=[('generator', 1), ('student', 10)])
 
-max_iters = 300
+max_iters = 900
 optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
     generator=dict(
-        optimizer=dict(type='Adam', lr=1e-3),
+        optimizer=dict(_delete_=True, type='Adam', lr=1e-3),
         clip_grad=dict(max_norm=5.0)),
     student=dict(
-        optimizer=dict(type='Adam', lr=2e-3),
+        optimizer=dict(_delete_=True, type='Adam', lr=2e-3),
         clip_grad=dict(max_norm=5.0)))
 param_scheduler = dict(
+    _delete_=True,
     generator=[
         dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
     ],
     student=[
         dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)
     ])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=100)
+train_cfg = dict(max_iters=max_iters)

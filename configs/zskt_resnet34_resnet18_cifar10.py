@@ -5,18 +5,12 @@
 _base_ = ['./_base_/data_free/cifar10.py']
 
 latent_dim = 100
-train_dataloader = dict(
-    batch_size=128, dataset=dict(latent_dim=latent_dim, draws=1))
+global_batch_size = 128
+train_dataloader = dict(dataset=dict(latent_dim=latent_dim, draws=1))
 stages = ['backbone.layer1', 'backbone.layer2', 'backbone.layer3',
           'backbone.layer4']
 model = dict(
-    type='DataFreeDistiller',
-    teacher=_base_.teacher,
-    student=_base_.student,
-    teacher_ckpt=_base_.teacher_ckpt,
-    synthesizer=dict(
-        type='GeneratorSynthesizer',
-        generator=dict(_base_.generator, latent_dim=latent_dim)),
+    synthesizer=dict(generator=dict(latent_dim=latent_dim)),
     generator_losses=dict(adv=dict(type='AdversarialKLLoss', tau=1.0)),
     student_losses=dict(
         kd=dict(type='KLDivergenceLoss', tau=1.0),
@@ -29,11 +23,12 @@ model = dict(
 
 max_iters = 80000
 optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
     generator=dict(
-        optimizer=dict(type='Adam', lr=1e-3), clip_grad=dict(max_norm=5.0)),
+        optimizer=dict(_delete_=True, type='Adam', lr=1e-3),
+        clip_grad=dict(max_norm=5.0)),
     student=dict(
-        optimizer=dict(type='Adam', lr=2e-3), clip_grad=dict(max_norm=5.0)))
+        optimizer=dict(_delete_=True, type='Adam', lr=2e-3),
+        clip_grad=dict(max_norm=5.0)))
 param_scheduler = dict(
     generator=[dict(type='CosineAnnealingLR', T_max=max_iters,
                     by_epoch=False)],

@@ -21,6 +21,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+from mmdfkd.engine import apply_global_batch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
@@ -103,6 +104,7 @@ def main(argv=None):
     cfg.work_dir = osp.join(args.work_dir, args.method)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    apply_global_batch(cfg, world_size=1)
     distill_start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -8,6 +8,7 @@ import os.path as osp
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
 from mmdfkd.engine.amp import enable_amp
+from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.resume import check_resumable
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -65,6 +66,7 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
+    apply_global_batch(cfg)
     if args.amp:
         enable_amp(cfg)
     if args.resume:

@@ -1,6 +1,9 @@
 from . import hooks, optimizers  # noqa: F401
 from .amp import enable_amp
 from .export import export_student
+from .global_batch import apply_global_batch
 from .resume import check_resumable
 
-__all__ = ['check_resumable', 'enable_amp', 'export_student']
+__all__ = [
+    'apply_global_batch', 'check_resumable', 'enable_amp', 'export_student'
+]

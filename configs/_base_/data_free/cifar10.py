@@ -15,10 +15,11 @@ teacher_ckpt = 'work_dirs/teachers/resnet34_cifar10.pth'
 
 latent_dim = 256
 draws = 6
-batch_size = 256
+# The batch every loss sees; each of N processes draws 1/N of it.
+global_batch_size = 256
 train_dataloader = dict(
     _delete_=True,
-    batch_size=batch_size,
+    batch_size=global_batch_size,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
@@ -57,3 +58,17 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=2000),
     dict(type='StudentExportHook'),
 ]
+
+# The method files set the loss terms, the round schedule and the learning
+# rate schedule.
+model = dict(
+    type='DataFreeDistiller',
+    teacher=teacher,
+    student=student,
+    teacher_ckpt=teacher_ckpt,
+    synthesizer=dict(type='GeneratorSynthesizer', generator=generator))
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))

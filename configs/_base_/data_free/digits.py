@@ -7,12 +7,16 @@ _base_ = [
     '../models/digits_student.py',
     './runtime.py',
 ]
+teacher = _base_.teacher
+student = _base_.student
 
 latent_dim = 64
 draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
+# The batch every loss sees; each of N processes draws 1/N of it.
+global_batch_size = 128
 train_dataloader = dict(
     _delete_=True,
-    batch_size=128,
+    batch_size=global_batch_size,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
@@ -29,3 +33,32 @@ generator = dict(
     out_channels=1,
     base_channels=64)
 teacher_ckpt = 'work_dirs/digits_teacher/teacher.pth'
+
+# The method files set the loss terms and the round schedule.
+model = dict(
+    type='DataFreeDistiller',
+    teacher=teacher,
+    student=student,
+    teacher_ckpt=teacher_ckpt,
+    synthesizer=dict(type='GeneratorSynthesizer', generator=generator))
+
+max_iters = 1200
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
+# The student's learning rate is floored at 10 %: annealed to zero, the
+# adversarial game drifts and the student collapses. (A config that changes
+# `max_iters` redefines this too: base variables are resolved here.)
+param_scheduler = dict(
+    generator=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
+    student=[
+        dict(
+            type='CosineAnnealingLR',
+            T_max=max_iters,
+            eta_min=0.01,
+            by_epoch=False)
+    ])
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=200)

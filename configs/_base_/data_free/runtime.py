@@ -18,7 +18,7 @@ custom_hooks = [
     dict(type='StudentExportHook'),
 ]
 # Generator and student are wrapped in DDP separately (multi-process runs).
-model_wrapper_cfg = dict(type='DataFreeDistributedDataParallel')
+model_wrapper_cfg = dict(type='mmdfkd.DataFreeDistributedDataParallel')
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -26,7 +26,7 @@ class StudentExportHook(Hook):
             return
         cfg_path, ckpt_path = export_student(
             runner.cfg,
-            unwrap_model(runner.model).student,
+            unwrap_model(runner.model).final_student,
             osp.join(runner.work_dir, self.out_dir))
         runner.message_hub.update_info('student_checkpoint', ckpt_path)
         runner.logger.info(f'student exported: {ckpt_path} ({cfg_path})')

@@ -40,6 +40,7 @@ class MultiOptimWrapperConstructor:
                 f'{sorted(targets)}; missing {missing}, unknown {unknown}')
         wrappers = {}
         for name, cfg in self.cfgs.items():
+            cfg = dict(cfg)  # keep self.cfgs intact for the next call
             paramwise = cfg.pop('paramwise_cfg', None)
             cfg.setdefault('type', 'OptimWrapper')
             wrappers[name] = DefaultOptimWrapperConstructor(cfg, paramwise)(

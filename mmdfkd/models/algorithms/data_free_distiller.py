@@ -3,7 +3,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MMLogger
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import nn
 
@@ -55,6 +55,11 @@ class DataFreeDistiller(BaseModel):
             teacher config initialises (tests only). Defaults to None.
         schedule (Sequence[tuple[str, int]]): Phases of one round, in order.
             Defaults to ``(('student', 5), ('generator', 1))`` (DFAD).
+        student_ema (dict, optional): Keep an exponential moving average of
+            the student (``mmengine``'s ``ExponentialMovingAverage``
+            arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
+            testing and the export see. It damps the swings of adversarial
+            training. Defaults to None (the live student).
         max_nonfinite_steps (int): Consecutive non-finite losses tolerated
             (each such step is skipped) before training stops. Defaults to 20.
         data_preprocessor (dict, optional): Casts latent batches to the
@@ -71,6 +76,7 @@ class DataFreeDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  schedule: Sequence[Tuple[str, int]] = (('student', 5),
                                                         ('generator', 1)),
+                 student_ema: Optional[dict] = None,
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -114,6 +120,11 @@ class DataFreeDistiller(BaseModel):
             'teacher': input_normalization(self.teacher),
             'student': input_normalization(self.student),
         }
+        self.student_ema = None
+        if student_ema is not None:
+            self.student_ema = ExponentialMovingAverage(
+                self.student, update_buffers=True, **student_ema)
+            self.student_ema.requires_grad_(False)
 
     # ------------------------------------------------------------ building
     @staticmethod
@@ -161,6 +172,16 @@ class DataFreeDistiller(BaseModel):
         }
         super().init_weights()
         self.teacher.load_state_dict(teacher_state)
+        if self.student_ema is not None:
+            self.student_ema.module.load_state_dict(self.student.state_dict())
+
+    @property
+    def final_student(self) -> nn.Module:
+        """The student that is evaluated and exported: the moving average
+        when one is kept."""
+        if self.student_ema is not None:
+            return self.student_ema.module
+        return unwrap_model(self.student)
 
     def train(self, mode: bool = True) -> 'DataFreeDistiller':
         super().train(mode)
@@ -213,7 +234,10 @@ class DataFreeDistiller(BaseModel):
             ctx = self._context(images, y, terms, self.student,
                                 teacher_grad=False)
             losses = {name: term(ctx) for name, term in terms.items()}
-        return self._update('student', wrapper, losses)
+        log = self._update('student', wrapper, losses)
+        if self.student_ema is not None and 'student.skipped' not in log:
+            self.student_ema.update_parameters(unwrap_model(self.student))
+        return log
 
     def _normalize(self, images: torch.Tensor, role: str) -> torch.Tensor:
         norm = self._norms[role]
@@ -291,12 +315,12 @@ class DataFreeDistiller(BaseModel):
 
     # ---------------------------------------------------------- evaluation
     def val_step(self, data: Union[dict, tuple, list]) -> list:
-        return unwrap_model(self.student).val_step(data)
+        return self.final_student.val_step(data)
 
     def test_step(self, data: Union[dict, tuple, list]) -> list:
-        return unwrap_model(self.student).test_step(data)
+        return self.final_student.test_step(data)
 
     def forward(self, inputs: torch.Tensor, data_samples=None,
                 mode: str = 'tensor'):
-        """The student's forward (the model this algorithm produces)."""
-        return unwrap_model(self.student)(inputs, data_samples, mode=mode)
+        """The final student's forward (the model this algorithm makes)."""
+        return self.final_student(inputs, data_samples, mode=mode)

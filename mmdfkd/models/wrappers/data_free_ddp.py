@@ -3,6 +3,7 @@ from mmengine.device import get_device
 from mmengine.model import (MMDistributedDataParallel,
                             MMSeparateDistributedDataParallel)
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from mmdfkd.registry import MODEL_WRAPPERS
 
@@ -29,12 +30,13 @@ class DataFreeDistributedDataParallel(MMSeparateDistributedDataParallel):
                  broadcast_buffers: bool = False,
                  find_unused_parameters: bool = False,
                  **kwargs) -> None:
-        # Skip the parent's wrapping of direct children.
-        super(MMSeparateDistributedDataParallel, self).__init__()
+        # Skip the parents' own wrapping (DDP of the whole, or of children).
+        super(DistributedDataParallel, self).__init__()
         self.module = module.to(get_device())
         if 'device_ids' not in kwargs:
             kwargs['device_ids'] = ([torch.cuda.current_device()]
                                     if torch.cuda.is_available() else None)
+        wrapped = []
         for path in module.ddp_targets():
             parent_path, _, name = path.rpartition('.')
             parent = module.get_submodule(parent_path)
@@ -47,3 +49,21 @@ class DataFreeDistributedDataParallel(MMSeparateDistributedDataParallel):
                         broadcast_buffers=broadcast_buffers,
                         find_unused_parameters=find_unused_parameters,
                         **kwargs))
+                wrapped.append(path)
+        # Checkpoints keep the unwrapped key names, so that one- and
+        # multi-process runs read each other's checkpoints.
+        module._register_state_dict_hook(_StripWrapperKeys(wrapped))
+
+
+class _StripWrapperKeys:
+    """State-dict hook renaming ``path.module.*`` to ``path.*``."""
+
+    def __init__(self, paths) -> None:
+        self.paths = list(paths)
+
+    def __call__(self, module, state_dict, prefix, local_metadata) -> None:
+        for path in self.paths:
+            wrapped = f'{prefix}{path}.module.'
+            for key in [k for k in state_dict if k.startswith(wrapped)]:
+                state_dict[f'{prefix}{path}.{key[len(wrapped):]}'] = \
+                    state_dict.pop(key)

@@ -204,3 +204,26 @@ def test_val_step_runs_student(teacher_cfg, student_cfg):
     expected = model.student.val_step(data)
     torch.testing.assert_close(out[0].pred_score, expected[0].pred_score)
     assert math.isclose(float(out[0].pred_score.sum()), 1.0, rel_tol=1e-5)
+
+
+def test_student_ema_is_what_is_evaluated(teacher_cfg, student_cfg):
+    model = build(teacher_cfg, student_cfg, schedule=[('student', 2)],
+                  student_ema=dict(momentum=0.5))
+    model.init_weights()
+    model.train()
+    start = snapshot(model.student)
+    wrappers = optim_wrappers(model)
+    model.train_step(latent_batch(), wrappers)
+    assert int(model.student_ema.steps) == 2
+    ema = model.student_ema.module
+    assert model.final_student is ema
+    # first update copies, second averages with momentum 0.5
+    for name, live in model.student.named_parameters():
+        averaged = dict(ema.named_parameters())[name]
+        assert not averaged.requires_grad
+        assert not torch.equal(averaged, start[name])
+        assert not torch.equal(averaged, live.detach())
+    model.eval()
+    x = torch.randn(2, 1, 8, 8)
+    torch.testing.assert_close(model(x), ema(x, mode='tensor'))
+    assert not any(p.requires_grad for p in ema.parameters())

@@ -1,0 +1,67 @@
+"""Helpers for the command-line tools tests: bounded subprocesses in the
+repository root, one thread per process (the test machines are small)."""
+import os
+import socket
+import subprocess
+import sys
+from typing import List
+
+import pytest
+
+from tests.conftest import ROOT
+
+#: Options making any data-free digits config tiny.
+TINY = [
+    'global_batch_size=8',
+    'train_cfg.val_interval=100000',
+    'default_hooks.logger.interval=1',
+]
+
+
+def tool_env(**extra) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    # a stray LOCAL_RANK / RANK from the calling shell would change the run
+    for key in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                'MASTER_PORT'):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+def run_tool(args: List[str], timeout: int = 300,
+             **env) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` in the repository root; stdout and stderr are
+    merged into ``.stdout``."""
+    return subprocess.run([sys.executable, *args],
+                          cwd=ROOT,
+                          env=tool_env(**env),
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
+                          text=True,
+                          timeout=timeout)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope='session', name='tool_env')
+def tool_env_fixture():
+    return tool_env
+
+
+@pytest.fixture(scope='session')
+def tool():
+    return run_tool
+
+
+@pytest.fixture(scope='session')
+def tiny_options(trained_teacher):
+    return [f'model.teacher_ckpt={trained_teacher}', *TINY]
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()

@@ -1,0 +1,88 @@
+"""tools/demo.py: argument checks and a tiny end-to-end run with a cached
+teacher."""
+import importlib.util
+import json
+import os.path as osp
+import shutil
+
+import pytest
+import torch
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope='module')
+def demo():
+    spec = importlib.util.spec_from_file_location(
+        'mmdfkd_tools_demo', osp.join(ROOT, 'tools', 'demo.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unknown_method_lists_the_methods(demo, capsys):
+    with pytest.raises(SystemExit) as info:
+        demo.parse_args(['--method', 'nope'])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown method 'nope'" in err
+    for method in ('dafl', 'dfad', 'dfq', 'zskt'):
+        assert method in err
+
+
+def test_defaults_and_known_methods(demo):
+    assert demo.parse_args([]).method == 'dfq'
+    for method, config in demo.METHODS.items():
+        assert demo.parse_args(['--method', method]).method == method
+        assert osp.isfile(osp.join(ROOT, config)), config
+
+
+def test_nproc_other_than_one_is_refused(demo, capsys):
+    with pytest.raises(SystemExit):
+        demo.parse_args(['--nproc', '2'])
+    assert 'dist_train.sh' in capsys.readouterr().err
+
+
+def test_tiny_run_writes_summary(demo, trained_teacher, tmp_path, capsys):
+    teacher_dir = tmp_path / 'teacher'
+    teacher_dir.mkdir()
+    shutil.copy(trained_teacher, teacher_dir / 'teacher.pth')
+    work_dir = tmp_path / 'demo'
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny nets; avoids oversubscribed cores
+    try:
+        summary = demo.main([
+            '--method', 'dfad', '--work-dir',
+            str(work_dir), '--teacher-dir',
+            str(teacher_dir), '--cfg-options', 'train_cfg.max_iters=3',
+            'global_batch_size=16', 'train_cfg.val_interval=1000',
+            'default_hooks.logger.interval=1'
+        ])
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert f'reusing the teacher in {teacher_dir / "teacher.pth"}' in out
+    assert 'training the teacher' not in out
+
+    with open(work_dir / 'summary.json') as f:
+        written = json.load(f)
+    assert written == summary
+    for key in ('teacher_accuracy', 'student_accuracy', 'method', 'seconds',
+                'student_checkpoint', 'synthetic_grid'):
+        assert key in written, key
+    assert written['method'] == 'dfad'
+    assert written['config'] == 'configs/dfad_digits.py'
+    # accuracies are percentages; the short-trained teacher is far above
+    # chance, the 3-iteration student anywhere in 0..100
+    assert 50.0 < written['teacher_accuracy'] <= 100.0
+    assert 0.0 <= written['student_accuracy'] <= 100.0
+    assert written['student_to_teacher'] == pytest.approx(
+        written['student_accuracy'] / written['teacher_accuracy'])
+    assert written['seconds'] > 0
+    assert written['seconds'] >= written['distill_seconds']
+    assert osp.isfile(written['student_checkpoint'])
+    assert written['student_checkpoint'].startswith(str(work_dir / 'dfad'))
+    assert osp.isfile(written['synthetic_grid'])
+    assert written['synthetic_grid'].endswith('synthetic_3.png')
+    # the distillation used only the cached teacher: nothing trained anew
+    assert sorted(p.name for p in teacher_dir.iterdir()) == ['teacher.pth']

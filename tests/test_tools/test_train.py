@@ -1,0 +1,154 @@
+"""tools/train.py: work dir, --cfg-options, --resume, local-rank flags and
+the early failure on a missing teacher checkpoint."""
+import importlib.util
+import os
+import os.path as osp
+import re
+import shutil
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+from mmdfkd.engine import check_resumable
+from tests.conftest import ROOT
+
+CONFIG = 'configs/dfad_digits.py'
+
+
+def load_train_module():
+    spec = importlib.util.spec_from_file_location(
+        'mmdfkd_tools_train', osp.join(ROOT, 'tools', 'train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train_iters(log: str):
+    """(iter, max_iters) of every training log line."""
+    return [(int(a), int(b))
+            for a, b in re.findall(r'Iter\(train\) \[(\d+)/(\d+)\]', log)]
+
+
+@pytest.fixture(scope='module')
+def two_iter_run(tool, tiny_options, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('train') / 'run'
+    proc = tool([
+        'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_iters=2',
+        *tiny_options
+    ])
+    return proc, work_dir
+
+
+def test_writes_checkpoint_and_last_checkpoint(two_iter_run):
+    proc, work_dir = two_iter_run
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert train_iters(proc.stdout) == [(1, 2), (2, 2)]
+    ckpt = work_dir / 'iter_2.pth'
+    assert ckpt.is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(ckpt)
+    meta = load_untrusted_checkpoint(str(ckpt))['meta']
+    assert meta['iter'] == 2
+    # --cfg-options reached the config the run used (dumped in the work dir)
+    dumped = Config.fromfile(str(work_dir / 'dfad_digits.py'))
+    assert dumped.train_cfg.max_iters == 2
+    assert dumped.train_dataloader.batch_size == 8
+    assert dumped.work_dir == str(work_dir)
+    assert (work_dir / 'student' / 'student.pth').is_file()
+    assert f'work_dir: {work_dir}' in proc.stdout
+
+
+def test_resume_without_checkpoint_fails_early(monkeypatch, tiny_options,
+                                               tmp_path):
+    """`main()` stops before building the runner (an uncaught error: a
+    non-zero exit status), naming the empty work dir."""
+    train = load_train_module()
+    work_dir = tmp_path / 'empty'
+    work_dir.mkdir()
+    monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args would set it
+    monkeypatch.setattr('sys.argv', [
+        'train.py', CONFIG, '--resume', '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_iters=2',
+        *tiny_options
+    ])
+    with pytest.raises(FileNotFoundError, match='no checkpoint') as info:
+        train.main()
+    assert str(work_dir) in str(info.value)
+    assert os.listdir(work_dir) == []
+
+
+def test_check_resumable_messages(tmp_path):
+    with pytest.raises(FileNotFoundError, match='no checkpoint'):
+        check_resumable(str(tmp_path))
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_9.pth'))
+    with pytest.raises(FileNotFoundError, match='iter_9.pth'):
+        check_resumable(str(tmp_path))
+    (tmp_path / 'iter_9.pth').write_bytes(b'')
+    check_resumable(str(tmp_path))  # no error
+
+
+def test_resume_continues_from_last_iteration(two_iter_run, tool,
+                                              tiny_options, tmp_path):
+    proc, src = two_iter_run
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    work_dir = tmp_path / 'resumed'
+    shutil.copytree(src, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_2.pth'))
+    proc = tool([
+        'tools/train.py', CONFIG, '--resume', '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_iters=4',
+        *tiny_options
+    ])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert 'resumed epoch: 0, iter: 2' in proc.stdout
+    assert train_iters(proc.stdout) == [(3, 4), (4, 4)]
+    last = work_dir / 'iter_4.pth'
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(last)
+    before = load_untrusted_checkpoint(str(work_dir / 'iter_2.pth'))
+    after = load_untrusted_checkpoint(str(last))
+    assert after['meta']['iter'] == 4
+    # it trained on from the loaded weights and optimiser state
+    key = 'student.head.fc.weight'
+    assert not torch.equal(before['state_dict'][key], after['state_dict'][key])
+    assert set(after['optimizer']) == {'generator', 'student'}
+
+
+@pytest.mark.parametrize('flag', ['--local-rank', '--local_rank'])
+def test_local_rank_flags(monkeypatch, flag):
+    train = load_train_module()
+    # setenv first: the teardown then restores the caller's environment
+    monkeypatch.setenv('LOCAL_RANK', '7')
+    monkeypatch.delenv('LOCAL_RANK')
+    monkeypatch.setattr('sys.argv', ['train.py', CONFIG, flag, '0'])
+    args = train.parse_args()
+    assert args.local_rank == 0
+    assert os.environ['LOCAL_RANK'] == '0'
+
+    monkeypatch.delenv('LOCAL_RANK')
+    monkeypatch.setattr('sys.argv', ['train.py', CONFIG, flag, '3'])
+    assert train.parse_args().local_rank == 3
+    assert os.environ['LOCAL_RANK'] == '3'
+
+    # torchrun's LOCAL_RANK wins over the default
+    monkeypatch.setenv('LOCAL_RANK', '1')
+    monkeypatch.setattr('sys.argv', ['train.py', CONFIG])
+    assert train.parse_args().local_rank == 0
+    assert os.environ['LOCAL_RANK'] == '1'
+
+
+def test_missing_teacher_checkpoint_fails_at_once(tool, tmp_path):
+    missing = tmp_path / 'nowhere' / 'teacher.pth'
+    work_dir = tmp_path / 'run'
+    proc = tool([
+        'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir), '--cfg-options', f'model.teacher_ckpt={missing}',
+        'train_cfg.max_iters=2', 'global_batch_size=8'
+    ])
+    assert proc.returncode != 0
+    assert 'FileNotFoundError' in proc.stdout
+    assert str(missing) in proc.stdout
+    assert 'tools/train.py' in proc.stdout
+    assert not train_iters(proc.stdout)
+    assert not list(work_dir.glob('*.pth')) if work_dir.exists() else True
