@@ -7,12 +7,17 @@
 3. Evaluates teacher and the final student on the held-out test split and
    writes ``<work-dir>/summary.json``.
 
-Usage: ``python tools/demo.py [--method dfq]`` (``make demo METHOD=...``).
+Usage: ``python tools/demo.py [--method dfq] [--nproc 2]``
+(``make demo METHOD=... NPROC=...``).
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
+import socket
+import subprocess
+import sys
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
@@ -46,7 +51,7 @@ def parse_args(argv=None):
         '--nproc',
         type=int,
         default=1,
-        help='processes for the distillation (only 1 is supported so far)')
+        help='processes for the distillation (torchrun; gloo on CPU)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -56,9 +61,8 @@ def parse_args(argv=None):
     if args.method not in METHODS:
         parser.error(f'unknown method {args.method!r}; choose one of '
                      f'{sorted(METHODS)}')
-    if args.nproc != 1:
-        parser.error('--nproc > 1: the multi-process demo is not built yet; '
-                     'use tools/dist_train.sh with a data-free config')
+    if args.nproc < 1:
+        parser.error('--nproc must be at least 1')
     return args
 
 
@@ -94,24 +98,64 @@ def teacher_accuracy(teacher_ckpt: str, work_dir: str) -> float:
     return test_accuracy(Runner.from_cfg(cfg))
 
 
+def distill_here(config: str, work_dir: str, options: dict):
+    """Distil in this process; return the final student's test accuracy
+    and the paths of its export and of the last image grid."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    cfg.work_dir = work_dir
+    apply_global_batch(cfg, world_size=1)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hub = runner.message_hub
+    return (test_accuracy(runner), hub.get_info('student_checkpoint'),
+            hub.get_info('synthetic_grid'))
+
+
+def distill_distributed(config: str, work_dir: str, options: dict,
+                        nproc: int):
+    """Distil on ``nproc`` processes with ``tools/dist_train.sh``, then
+    test the final checkpoint here."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port))
+    cmd = [
+        'bash', osp.join(ROOT, 'tools/dist_train.sh'), config, str(nproc),
+        '--work-dir', work_dir, '--cfg-options'
+    ] + [f'{k}={v}' for k, v in options.items()]
+    subprocess.run(cmd, env=env, check=True)
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(options)
+    cfg.work_dir = work_dir
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        cfg.load_from = f.read().strip()
+    accuracy = test_accuracy(Runner.from_cfg(cfg))
+    grids = sorted(
+        glob.glob(osp.join(work_dir, '*/vis_data/vis_image/synthetic_*.png')),
+        key=osp.getmtime)
+    return (accuracy, osp.join(work_dir, 'student', 'student.pth'),
+            grids[-1] if grids else None)
+
+
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     teacher_ckpt = ensure_teacher(args.teacher_dir)
 
-    cfg = Config.fromfile(osp.join(ROOT, METHODS[args.method]))
-    cfg.model.teacher_ckpt = teacher_ckpt
-    cfg.work_dir = osp.join(args.work_dir, args.method)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    apply_global_batch(cfg, world_size=1)
+    config = osp.join(ROOT, METHODS[args.method])
+    work_dir = osp.join(args.work_dir, args.method)
+    options = dict(args.cfg_options or {})
+    options['model.teacher_ckpt'] = teacher_ckpt
     distill_start = time.time()
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    if args.nproc == 1:
+        student_acc, student_ckpt, grid = distill_here(config, work_dir,
+                                                       options)
+    else:
+        student_acc, student_ckpt, grid = distill_distributed(
+            config, work_dir, options, args.nproc)
     distill_seconds = time.time() - distill_start
-    student_acc = test_accuracy(runner)
-    hub = runner.message_hub
-    teacher_acc = teacher_accuracy(teacher_ckpt, cfg.work_dir)
+    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir)
 
     summary = dict(
         method=args.method,
@@ -121,8 +165,9 @@ def main(argv=None):
         evaluated_on='test split (540 held-out images), final student',
         distill_seconds=round(distill_seconds, 1),
         seconds=round(time.time() - start, 1),
-        student_checkpoint=hub.get_info('student_checkpoint'),
-        synthetic_grid=hub.get_info('synthetic_grid'),
+        processes=args.nproc,
+        student_checkpoint=student_ckpt,
+        synthetic_grid=grid,
         config=METHODS[args.method],
     )
     os.makedirs(args.work_dir, exist_ok=True)

@@ -58,9 +58,8 @@ def main():
               [cfg.test_evaluator]),
             dict(type='DumpResults', out_file_path=args.out)
         ]
-    runner = Runner.from_cfg(cfg)
     try:
-        runner.test()
+        Runner.from_cfg(cfg).test()
     finally:
         destroy_process_group_cleanly()
 

@@ -72,15 +72,21 @@ def main():
     if args.resume:
         cfg.resume = True
     if args.resume:
-        check_resumable(cfg.work_dir)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        # no checkpoint, or one of another model / optimiser: fail now
+        check_resumable(cfg.work_dir, cfg)
     try:
-        runner.train()
+        train(cfg)
     finally:
+        # after train() returned, nothing live holds the runner's DDP models
         destroy_process_group_cleanly()
     print_log(f'work_dir: {cfg.work_dir}', logger='current',
               level=logging.INFO)
+
+
+def train(cfg: Config) -> None:
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
 
 
 if __name__ == '__main__':

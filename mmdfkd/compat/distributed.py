@@ -22,6 +22,7 @@ The fix wraps, at call time and only when needed:
 end of a run, so that processes do not abort at exit.
 """
 import functools
+import gc
 import logging
 from typing import Any, Callable
 
@@ -128,17 +129,26 @@ def apply() -> bool:
 
 
 def destroy_process_group_cleanly() -> bool:
-    """Synchronise all ranks, then destroy the default process group.
+    """Free what still holds the process group, synchronise all ranks, then
+    destroy the default process group.
 
-    The group is destroyed even if the barrier fails (the error is raised).
+    Gloo's worker threads keep references into finished work; if the group
+    (held by, e.g., a finished runner's DDP reducers in a reference cycle)
+    is only freed during interpreter shutdown, the process aborts with
+    ``terminate called without an active exception``. Collecting garbage
+    first frees it while the interpreter is alive. Call this after the last
+    reference to runners and DDP models is gone. The group is destroyed even
+    if the barrier fails (the error is raised).
 
     Returns:
         bool: True if a process group was destroyed.
     """
     if not (torch_dist.is_available() and torch_dist.is_initialized()):
         return False
+    gc.collect()
     try:
         torch_dist.barrier()
     finally:
         torch_dist.destroy_process_group()
+        gc.collect()
     return True

@@ -48,14 +48,13 @@ class TwoHeads(nn.Module):
         self.b = nn.Linear(2, 1)
 
 
-def main(out_dir: str) -> None:
+def check(out_dir: str) -> dict:
     import torch.distributed as dist
     from mmengine.dist import init_dist
     from mmengine.model import (MMDistributedDataParallel,
                                 MMSeparateDistributedDataParallel)
 
     from mmdfkd.compat import distributed as compat_distributed
-    from mmdfkd.compat.distributed import destroy_process_group_cleanly
 
     init_dist('pytorch', backend='nccl')
     rank, local_rank = dist.get_rank(), int(os.environ['LOCAL_RANK'])
@@ -106,9 +105,19 @@ def main(out_dir: str) -> None:
     report['runner_weights_synced'] = bool(
         torch.allclose(weights[0], weights[1]))
 
+    return report
+
+
+def main(out_dir: str) -> None:
+    import torch.distributed as dist
+
+    from mmdfkd.compat.distributed import destroy_process_group_cleanly
+
+    # check() has returned: its runner and DDP models are garbage now
+    report = check(out_dir)
     report['destroyed'] = destroy_process_group_cleanly()
     report['initialized_after'] = dist.is_initialized()
-    with open(os.path.join(out_dir, f'rank{rank}.json'), 'w') as f:
+    with open(os.path.join(out_dir, f"rank{report['rank']}.json"), 'w') as f:
         json.dump(report, f)
 
 

@@ -13,9 +13,13 @@ default_hooks = dict(
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+# RNGStateHook: the RNG states of every rank go into each checkpoint and
+# come back on --resume (a resumed run repeats an uninterrupted one). A
+# config that redefines `custom_hooks` should keep it.
 custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=500),
     dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
 ]
 # Generator and student are wrapped in DDP separately (multi-process runs).
 model_wrapper_cfg = dict(type='mmdfkd.DataFreeDistributedDataParallel')

@@ -1,3 +1,6 @@
+from typing import Optional
+
+from mmcv.cnn import build_norm_layer
 from torch import nn
 
 from mmdfkd.registry import MODELS
@@ -17,6 +20,9 @@ class ConvGenerator(nn.Module):
         base_channels (int): Width of the first map. Defaults to 128.
         out_act (str): ``'tanh'`` (bounded to [-1, 1]) or ``'bn'``
             (BatchNorm without affine, as in DAFL). Defaults to ``'tanh'``.
+        norm_cfg (dict, optional): Normalisation of the hidden maps (None:
+            none, e.g. to make per-process and global batches equivalent
+            without SyncBN). Defaults to ``dict(type='BN')``.
     """
 
     def __init__(self,
@@ -24,7 +30,8 @@ class ConvGenerator(nn.Module):
                  img_size=32,
                  out_channels: int = 3,
                  base_channels: int = 128,
-                 out_act: str = 'tanh') -> None:
+                 out_act: str = 'tanh',
+                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
         super().__init__()
         h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
         if h % 4 or w % 4:
@@ -34,17 +41,24 @@ class ConvGenerator(nn.Module):
         self.latent_dim = latent_dim
         self.init_size = (h // 4, w // 4)
         c = base_channels
+
+        def norm(channels: int) -> nn.Module:
+            if norm_cfg is None:
+                return nn.Identity()
+            return build_norm_layer(norm_cfg, channels)[1]
+
+        bias = norm_cfg is None
         self.project = nn.Linear(latent_dim, c * self.init_size[0] *
                                  self.init_size[1])
         self.body = nn.Sequential(
-            nn.BatchNorm2d(c),
+            norm(c),
             nn.Upsample(scale_factor=2),
-            nn.Conv2d(c, c, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c),
+            nn.Conv2d(c, c, 3, padding=1, bias=bias),
+            norm(c),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Upsample(scale_factor=2),
-            nn.Conv2d(c, c // 2, 3, padding=1, bias=False),
-            nn.BatchNorm2d(c // 2),
+            nn.Conv2d(c, c // 2, 3, padding=1, bias=bias),
+            norm(c // 2),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(c // 2, out_channels, 3, padding=1),
             nn.Tanh() if out_act == 'tanh' else nn.BatchNorm2d(
