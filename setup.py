@@ -33,6 +33,7 @@ setup(
         'ftfy',
         'regex',
         'scikit-learn',
+        'kornia>=0.7',
     ],
     extras_require={
         # mmcv is declared apart so that a full (compiled) mmcv already

@@ -36,6 +36,7 @@ METHODS = {
     'dfad': 'configs/dfad_digits.py',
     'dafl': 'configs/dafl_digits.py',
     'zskt': 'configs/zskt_digits.py',
+    'deepinv': 'configs/deepinv_digits.py',
 }
 
 

@@ -5,10 +5,12 @@ with the current interpreter, a free port, a fresh work dir and tiny
 ``--cfg-options``; it is classified as
 
 * ``ok``: exit status 0 and no sign of an abort;
-* ``abort``: a process died of a signal or printed ``terminate called`` /
-  ``Aborted`` (e.g. a C++ exception escaping a gloo/DDP thread at exit),
-  even if training itself had finished;
-* ``failure``: any other non-zero exit status, or a timeout.
+* ``abort``: a process died of a signal (other than the SIGTERM torchrun
+  sends the survivors once a process has failed) or printed
+  ``terminate called`` / ``Aborted`` (e.g. a C++ exception escaping a
+  gloo/DDP thread at exit), even if training itself had finished;
+* ``failure``: any other non-zero exit status (the note shows the first
+  error a rank reported), or a timeout.
 
 Prints one row per run, then ``runs: N, ok: K, aborts: A, failures: F``;
 exits with status 1 if any run aborted or failed. The output of every run
@@ -42,16 +44,19 @@ TINY = [
     'default_hooks.checkpoint.interval=2',
     'default_hooks.logger.interval=1',
 ]
-#: Output that means a process was killed by a signal or aborted.
+#: Output that means a process aborted or crashed.
 ABORT_PATTERNS = [
     re.compile(r'terminate called'),
     re.compile(r'\bAborted\b'),
     re.compile(r'core dumped'),
-    re.compile(r'Signal \d+ \(SIG\w+\) received'),  # torchrun's summary
-    re.compile(r'exitcode\s*:\s*-\d+'),  # torchrun: child died of a signal
     re.compile(r'Fatal Python error'),
     re.compile(r'Segmentation fault'),
 ]
+#: torchrun's report of a child that died of a signal: ``exitcode : -6``.
+SIGNAL_EXIT = re.compile(r'exitcode\s*:\s*-(\d+)')
+#: What torchrun sends the other children once one has failed: a
+#: consequence of that failure, not an abort.
+SIGTERM = 15
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -63,7 +68,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--config', default='configs/dfq_digits.py')
     parser.add_argument(
         '--teacher',
-        help='teacher weights (default: work_dirs/digits_teacher/'
+        help='teacher weights (default: a copy of work_dirs/digits_teacher/'
         'teacher.pth if present, else randomly initialised digits teacher '
         'weights: the exit path does not depend on accuracy)')
     parser.add_argument('--timeout', type=float, default=300,
@@ -104,18 +109,28 @@ def classify(returncode: Optional[int], output: str) -> tuple:
     """``(status, note)`` of one run; ``returncode`` None means timeout."""
     if returncode is None:
         return 'failure', 'timeout'
+    lines = output.splitlines()
     for pattern in ABORT_PATTERNS:
         match = pattern.search(output)
         if match:
             line = output[:match.start()].count('\n')
-            return 'abort', output.splitlines()[line].strip()[:70]
+            return 'abort', lines[line].strip()[:70]
+    signals = [int(n) for n in SIGNAL_EXIT.findall(output)]
+    killed = [n for n in signals if n != SIGTERM]
+    if killed:
+        return 'abort', f'a process died of signal {killed[0]}'
     if returncode < 0 or returncode > 128:
         return 'abort', f'exit status {returncode} (signal)'
     if returncode != 0:
-        errors = [ln for ln in output.splitlines()
-                  if re.search(r'Error\b|Exception\b', ln)]
-        return 'failure', (errors[-1].strip()[:70] if errors
+        # a rank's own error, not torchrun's summary
+        errors = [ln for ln in lines
+                  if ln.startswith('[rank') and re.search(r'\w+Error: ', ln)]
+        errors = errors or [ln for ln in lines
+                            if re.search(r'\w+(Error|Exception)\b', ln)]
+        return 'failure', (errors[0].strip()[:70] if errors
                            else f'exit status {returncode}')
+    if signals:
+        return 'failure', 'a process was terminated (SIGTERM)'
     return 'ok', ''
 
 
@@ -174,8 +189,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(root, exist_ok=True)
     teacher = args.teacher
     if teacher is None:
-        teacher = (DEFAULT_TEACHER if osp.isfile(DEFAULT_TEACHER) else
-                   random_teacher(osp.join(root, 'random_teacher.pth')))
+        # A copy: other jobs (e.g. `make clean`) may remove the original
+        # while the runs go on.
+        teacher = osp.join(root, 'teacher.pth')
+        if osp.isfile(DEFAULT_TEACHER):
+            shutil.copyfile(DEFAULT_TEACHER, teacher)
+        else:
+            random_teacher(teacher)
     print(f'{args.runs} runs of {args.nproc} processes: {args.config}, '
           f'work root {root}', flush=True)
     header = (f"{'run':>4} {'port':>6} {'exit':>5} {'seconds':>8} "

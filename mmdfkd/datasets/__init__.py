@@ -1,4 +1,5 @@
 from .digits import DigitsDataset
 from .latent_dataset import LatentDataset
+from .synthetic_pool_dataset import SyntheticPoolDataset
 
-__all__ = ['DigitsDataset', 'LatentDataset']
+__all__ = ['DigitsDataset', 'LatentDataset', 'SyntheticPoolDataset']

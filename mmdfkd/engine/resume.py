@@ -177,10 +177,12 @@ def _load_meta(path: str) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _resume_source(work_dir: str, cfg: Optional[Config]) -> str:
+def _resume_source(work_dir: str, cfg: Optional[Config]) -> Optional[str]:
     load_from = cfg.get('load_from') if cfg is not None else None
     if load_from:
         # MMEngine resumes from load_from when both are set.
+        if '://' in str(load_from):
+            return None  # a remote file: left to MMEngine's loaders
         if not osp.isfile(load_from):
             raise FileNotFoundError(
                 f'--resume: load_from={load_from!r} does not exist')
@@ -217,7 +219,8 @@ def check_resumable(work_dir: str, cfg: Optional[Config] = None) -> None:
 
     * No checkpoint (no ``last_checkpoint`` file, or it names a missing
       file): :class:`FileNotFoundError` instead of MMEngine's silent fresh
-      start. With ``cfg.load_from`` set, that file is the one resumed.
+      start. With ``cfg.load_from`` set, that file is the one resumed (a
+      remote one, ``scheme://...``, is not checked).
     * With ``cfg``: the checkpoint's saved config must have the same
       ``model`` section (``teacher_ckpt`` may differ) and the same optimiser
       types in ``optim_wrapper``, else :class:`ResumeConfigMismatchError`
@@ -237,7 +240,7 @@ def check_resumable(work_dir: str, cfg: Optional[Config] = None) -> None:
             unreadable or holds objects outside the allow-list.
     """
     ckpt = _resume_source(work_dir, cfg)
-    if cfg is None:
+    if cfg is None or ckpt is None:
         return
     saved = _load_meta(ckpt).get('cfg')
     if not isinstance(saved, str):

@@ -59,7 +59,7 @@ def test_checkpoint_is_weights_only_and_matches_student(exported):
     ckpt = torch.load(exported['ckpt'], map_location='cpu', weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}
     assert ckpt['meta']['exported_by'] == 'mmdfkd'
-    student = unwrap_model(unwrap_model(exported['runner'].model).student)
+    student = unwrap_model(exported["runner"].model).final_student
     expected = student.state_dict()
     assert list(ckpt['state_dict']) == list(expected)
     for key, value in expected.items():
@@ -84,7 +84,7 @@ def test_config_is_plain_mmpretrain(exported):
 def test_init_model_predicts_like_the_distilled_student(exported):
     from mmpretrain.apis import init_model
     model = init_model(exported['cfg'], exported['ckpt'], device='cpu')
-    student = unwrap_model(unwrap_model(exported['runner'].model).student)
+    student = unwrap_model(exported["runner"].model).final_student
     was_training = student.training
     cfg = Config.fromfile(exported['cfg'])
     try:
@@ -106,7 +106,7 @@ def test_export_keeps_student_scope_and_custom_imports(tmp_path, dfad_run):
     cfg = dfad_run.cfg.copy()
     cfg.custom_imports = dict(
         imports=['mmpretrain'], allow_failed_imports=False)
-    student = unwrap_model(unwrap_model(dfad_run.model).student)
+    student = unwrap_model(dfad_run.model).final_student
     cfg_path, ckpt_path = export_student(cfg, student, str(tmp_path / 'out'))
     out = Config.fromfile(cfg_path)
     assert out.custom_imports['imports'] == ['mmdfkd', 'mmpretrain']

@@ -72,7 +72,8 @@ def test_other_width_and_optimiser_type_fail(tmp_path, dfq_text):
     with pytest.raises(ResumeConfigMismatchError) as info:
         check_resumable(str(tmp_path), cfg)
     msg = str(info.value)
-    assert 'model.student.backbone.widths: [16, 32, 64] in the checkpoint' in msg
+    assert ('model.student.backbone.widths: [16, 32, 64] in the checkpoint'
+            in msg)
     assert ("optim_wrapper.student.optimizer.type: 'SGD' in the checkpoint, "
             "'Adam' now") in msg
     assert '2 difference(s)' in msg
@@ -116,6 +117,8 @@ def test_load_from_is_the_checkpoint_resumed(tmp_path, dfq_text):
     cfg.load_from = str(tmp_path / 'nowhere.pth')
     with pytest.raises(FileNotFoundError, match='nowhere.pth'):
         check_resumable(str(tmp_path / 'empty'), cfg)
+    cfg.load_from = 'https://example.com/iter_6.pth'  # left to MMEngine
+    check_resumable(str(tmp_path / 'empty'), cfg)
 
 
 def test_loads_mapped_and_weights_only(tmp_path, dfq_text, monkeypatch):

@@ -86,6 +86,12 @@ def test_registered_and_in_data_free_runtime():
     assert 'RNGStateHook' in [h['type'] for h in cfg.custom_hooks]
 
 
+def test_runs_after_low_hooks_and_before_the_checkpoint_hook():
+    from mmengine.runner import get_priority
+    mine = get_priority(RNGStateHook.priority)
+    assert get_priority('LOW') < mine < get_priority(CheckpointHook.priority)
+
+
 def test_saved_then_restored_on_resume():
     hook = RNGStateHook()
     reseed(4)

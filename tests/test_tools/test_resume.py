@@ -1,8 +1,9 @@
-"""Kill-and-resume: a DFQ digits run killed (SIGKILL) after its iteration-6
-checkpoint and resumed with ``--resume`` ends exactly like the same run
-left alone: per-iteration losses after the resume point, and the final
-checkpoints (weights, optimiser states, LR schedulers, message hub, RNG
-states). Also: a two-process checkpoint carries every rank's RNG states.
+"""Kill-and-resume: a DFQ digits run (with a student EMA) killed (SIGKILL)
+after its iteration-6 checkpoint and resumed with ``--resume`` ends exactly
+like the same run left alone: per-iteration losses after the resume point,
+and the final checkpoints (weights, EMA, optimiser states, LR schedulers,
+message hub, RNG states). Also: a two-process checkpoint carries every
+rank's RNG states, and a two-process resume gives each rank its own.
 """
 import glob
 import json
@@ -31,6 +32,8 @@ OPTIONS = [
     'default_hooks.checkpoint.interval=3',
     'default_hooks.logger.interval=1',
     f'param_scheduler.student.0.T_max={MAX_ITERS}',
+    # a moving average of the student too: its state must come back as well
+    'model.student_ema.momentum=0.1',
 ]
 #: Wall-clock entries of the logs: they differ between any two runs.
 TIMING = ('time', 'data_time')
@@ -191,6 +194,7 @@ def test_final_checkpoints_equal(runs):
     assert set(full) == set(resumed)
     for key in ('state_dict', 'optimizer', 'param_schedulers', 'rng_state'):
         assert not same(full[key], resumed[key], key)
+    assert 'student_ema.steps' in full['state_dict']
     assert set(full['optimizer']) == {'generator', 'student'}
     assert full['optimizer']['student']['state']  # momentum buffers
 

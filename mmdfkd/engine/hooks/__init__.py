@@ -1,8 +1,9 @@
+from .memory_bank_hook import ContrastiveMemoryBankHook
 from .rng_state_hook import RNGStateHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'RNGStateHook', 'StudentExportHook', 'SyntheticImageGridHook',
-    'make_grid_image'
+    'ContrastiveMemoryBankHook', 'RNGStateHook', 'StudentExportHook',
+    'SyntheticImageGridHook', 'make_grid_image'
 ]

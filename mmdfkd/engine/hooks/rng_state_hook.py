@@ -108,11 +108,12 @@ class RNGStateHook(Hook):
     another number of processes nothing is restored (the data split differs
     anyway) and a warning says so.
 
-    Priority ``LOW``: its ``after_train_iter`` runs after the hooks that may
-    draw random numbers and before ``CheckpointHook`` (``VERY_LOW``), which
-    writes the checkpoint.
+    Priority 80, between ``LOW`` (70) and ``VERY_LOW`` (90): its
+    ``after_train_iter`` runs after the hooks that may draw random numbers
+    (whatever their order in ``custom_hooks``) and before ``CheckpointHook``
+    (``VERY_LOW``), which writes the checkpoint.
     """
-    priority = 'LOW'
+    priority = 80
 
     def __init__(self) -> None:
         # Gathered states of all ranks, waiting for before_save_checkpoint;
@@ -130,10 +131,9 @@ class RNGStateHook(Hook):
         for hook in self._checkpoint_hooks(runner):
             if hook.by_epoch:
                 continue
-            if hook.every_n_train_iters(runner, hook.interval,
-                                        hook.save_begin) or (
-                                            hook.save_last
-                                            and hook.is_last_train_iter(runner)):
+            if (hook.every_n_train_iters(runner, hook.interval,
+                                         hook.save_begin)
+                    or (hook.save_last and hook.is_last_train_iter(runner))):
                 return True
         return False
 
@@ -141,10 +141,8 @@ class RNGStateHook(Hook):
         for hook in self._checkpoint_hooks(runner):
             if not hook.by_epoch:
                 continue
-            if hook.every_n_epochs(runner, hook.interval,
-                                   hook.save_begin) or (
-                                       hook.save_last
-                                       and hook.is_last_train_epoch(runner)):
+            if (hook.every_n_epochs(runner, hook.interval, hook.save_begin)
+                    or (hook.save_last and hook.is_last_train_epoch(runner))):
                 return True
         return False
 
@@ -174,7 +172,8 @@ class RNGStateHook(Hook):
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         # CheckpointHook may save a best checkpoint now (save_best).
-        if any(h.save_best is not None for h in self._checkpoint_hooks(runner)):
+        hooks = self._checkpoint_hooks(runner)
+        if any(h.save_best is not None for h in hooks):
             self._gather()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:

@@ -10,12 +10,13 @@ from torch import nn
 from mmdfkd.models.losses import DistillContext, LossTerm
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import all_ranks_true, unwrap_model
+from mmdfkd.models.synthesizers.pool import SyntheticPool
 from .networks import (build_network, has_batchnorm, input_normalization,
                        load_teacher_weights, num_classes)
 from .recorders import BNMomentsRecorder, FeatureRecorder
 from .task_adapter import logits_to_rows, rows_per_sample
 
-PHASES = ('generator', 'student')
+PHASES = ('generator', 'synthesis', 'student')
 
 
 @contextlib.contextmanager
@@ -42,6 +43,11 @@ class DataFreeDistiller(BaseModel):
     rounds). Generator and student have their own optimisers
     (``OptimWrapperDict`` keys ``'generator'`` and ``'student'``).
 
+    Phases: ``'generator'`` is one update of an online generator (a fresh
+    batch per student step); ``'synthesis'`` is one round of a pool
+    synthesizer (it optimises a batch and appends it to ``pool``), after
+    which student steps train on batches drawn from the pool.
+
     Args:
         teacher (dict | str): Teacher model config, or a config path such as
             ``'mmpretrain::resnet/resnet34_8xb16_cifar10.py'``.
@@ -55,6 +61,13 @@ class DataFreeDistiller(BaseModel):
             teacher config initialises (tests only). Defaults to None.
         schedule (Sequence[tuple[str, int]]): Phases of one round, in order.
             Defaults to ``(('student', 5), ('generator', 1))`` (DFAD).
+        pool (dict, optional): ``SyntheticPool`` arguments (e.g.
+            ``max_size``) for pool synthesizers. Defaults to None.
+        student_views (dict, optional): ``DifferentiableViews`` applied to
+            pool batches before the student step (the usual train
+            augmentation). Defaults to None.
+        student_batch_size (int, optional): Batch drawn from the pool for a
+            student step. Defaults to the latent batch size.
         student_ema (dict, optional): Keep an exponential moving average of
             the student (``mmengine``'s ``ExponentialMovingAverage``
             arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
@@ -76,6 +89,9 @@ class DataFreeDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  schedule: Sequence[Tuple[str, int]] = (('student', 5),
                                                         ('generator', 1)),
+                 pool: Optional[dict] = None,
+                 student_views: Optional[dict] = None,
+                 student_batch_size: Optional[int] = None,
                  student_ema: Optional[dict] = None,
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
@@ -89,6 +105,12 @@ class DataFreeDistiller(BaseModel):
         self.synthesizer = MODELS.build(synthesizer)
         self.generator_losses = self._build_terms(generator_losses)
         self.student_losses = self._build_terms(student_losses)
+        self.pool = None
+        if not self.synthesizer.online:
+            self.pool = SyntheticPool(**(pool or {}))
+        self.student_views = (
+            MODELS.build(student_views) if student_views else None)
+        self.student_batch_size = student_batch_size
         self.schedule = self._check_schedule(schedule)
         self.teacher_ckpt = teacher_ckpt
         self.max_nonfinite_steps = max_nonfinite_steps
@@ -138,14 +160,20 @@ class DataFreeDistiller(BaseModel):
             terms[name] = term
         return terms
 
-    @staticmethod
-    def _check_schedule(schedule) -> List[Tuple[str, int]]:
+    def _check_schedule(self, schedule) -> List[Tuple[str, int]]:
         schedule = [(str(phase), int(count)) for phase, count in schedule]
+        online = self.synthesizer.online
         for phase, count in schedule:
             if phase not in PHASES or count < 0:
                 raise ValueError(
                     f'schedule entries are (phase, count) with phase in '
                     f'{PHASES} and count >= 0, got {(phase, count)}')
+            if (phase == 'generator' and not online) or (phase == 'synthesis'
+                                                         and online):
+                raise ValueError(
+                    f'phase {phase!r} does not fit '
+                    f'{type(self.synthesizer).__name__}: online generators '
+                    "use 'generator', pool synthesizers 'synthesis'")
         return schedule
 
     def _check_class_counts(self) -> None:
@@ -157,11 +185,13 @@ class DataFreeDistiller(BaseModel):
 
     def optim_targets(self) -> Dict[str, nn.Module]:
         """The modules each optimiser of ``optim_wrapper`` trains."""
-        return dict(generator=self.synthesizer.generator, student=self.student)
+        return dict(student=self.student, **self.synthesizer.optim_targets())
 
     def ddp_targets(self) -> List[str]:
         """Paths of the submodules a distributed wrapper wraps in DDP."""
-        return ['student', 'synthesizer.generator']
+        return ['student'] + [
+            f'synthesizer.{path}' for path in self.synthesizer.ddp_targets()
+        ]
 
     def init_weights(self) -> None:
         """Initialise student and synthesizer; the teacher keeps the weights
@@ -173,7 +203,8 @@ class DataFreeDistiller(BaseModel):
         super().init_weights()
         self.teacher.load_state_dict(teacher_state)
         if self.student_ema is not None:
-            self.student_ema.module.load_state_dict(self.student.state_dict())
+            self.student_ema.module.load_state_dict(
+                unwrap_model(self.student).state_dict())
 
     @property
     def final_student(self) -> nn.Module:
@@ -205,9 +236,13 @@ class DataFreeDistiller(BaseModel):
                 z = latents[:, step % draws]
                 y = None if labels is None else labels[:, step % draws]
                 step += 1
-                step_fn = (self._generator_step
-                           if phase == 'generator' else self._student_step)
-                for key, value in step_fn(z, y, optim_wrapper[phase]).items():
+                if phase == 'generator':
+                    log = self._generator_step(z, y, optim_wrapper[phase])
+                elif phase == 'synthesis':
+                    log = self._synthesis_round(z, y)
+                else:
+                    log = self._student_step(z, y, optim_wrapper[phase])
+                for key, value in log.items():
                     sums[key] = sums.get(key, 0) + value
                     counts[key] = counts.get(key, 0) + 1
         return {key: sums[key] / counts[key] for key in sums}
@@ -224,12 +259,51 @@ class DataFreeDistiller(BaseModel):
             losses = {name: term(ctx) for name, term in terms.items()}
         return self._update('generator', wrapper, losses)
 
+    def _synthesis_round(self, z: torch.Tensor,
+                         y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Synthesize one batch with the generator-loss terms and append
+        it, with the teacher's labels, to the pool."""
+        terms = self.generator_losses
+        student = unwrap_model(self.student)
+
+        def loss_fn(images: torch.Tensor) -> Dict[str, torch.Tensor]:
+            ctx = self._context(images, y, terms, student, teacher_grad=True)
+            return {name: term(ctx) for name, term in terms.items()}
+
+        with frozen(student):
+            images, losses = self.synthesizer.synthesize(loss_fn, z)
+        with torch.no_grad():
+            labels = self.teacher(
+                self._normalize(images, 'teacher'), mode='tensor').argmax(1)
+        self.pool.add(images, labels)
+        self.last_images = images
+        log = {f'synthesis.loss_{name}': v for name, v in losses.items()}
+        log['synthesis.loss'] = sum(losses.values())
+        log['synthesis.pool_size'] = torch.tensor(float(len(self.pool)))
+        return log
+
+    def _student_batch(self, z: torch.Tensor) -> torch.Tensor:
+        """A fresh online batch, or one drawn from the pool."""
+        if self.pool is None:
+            with torch.no_grad():
+                images = self.synthesizer(z)
+            self.last_images = images
+            return images
+        if len(self.pool) == 0:
+            raise RuntimeError(
+                'the pool is empty: schedule a synthesis phase before the '
+                'first student step')
+        images, _ = self.pool.sample(self.student_batch_size or len(z))
+        if self.student_views is not None:
+            images = self.student_views(images)
+        return images
+
     def _student_step(self, z: torch.Tensor, y: Optional[torch.Tensor],
                       wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         terms = self.student_losses
-        with torch.no_grad():
-            images = self.synthesizer(z)
-        self.last_images = images
+        images = self._student_batch(z)
+        if self.pool is not None:
+            y = None  # latent labels do not belong to pool samples
         with wrapper.optim_context(self.student):
             ctx = self._context(images, y, terms, self.student,
                                 teacher_grad=False)

@@ -56,3 +56,55 @@ class AdversarialKLLoss(LossTerm):
 
     def extra_repr(self) -> str:
         return f'tau={self.tau}, ' + super().extra_repr()
+
+
+@MODELS.register_module()
+class MaskedAdversarialKLLoss(LossTerm):
+    """CMI's adversarial term: −mean_i[m_i · KL(T ‖ S)_i] with m_i = 1 where
+    student and teacher agree on the class (argmax), so the generator seeks
+    samples the student gets right for the wrong reasons instead of pushing
+    into regions where they already disagree.
+
+    Args:
+        tau (float): Temperature. Defaults to 1.0.
+        loss_weight (float): Defaults to 1.0.
+    """
+    needs_student = True
+
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight)
+        if tau <= 0:
+            raise ValueError(f'tau must be positive, got {tau}')
+        self.tau = float(tau)
+
+    def compute(self, ctx: DistillContext) -> torch.Tensor:
+        t, s = ctx.teacher_logits, ctx.student_logits
+        mask = (t.argmax(dim=1) == s.argmax(dim=1)).float().detach()
+        log_p_t = torch.log_softmax(t / self.tau, dim=1)
+        log_p_s = torch.log_softmax(s / self.tau, dim=1)
+        kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
+        return -(mask * kl).mean() * self.tau * self.tau
+
+    def extra_repr(self) -> str:
+        return f'tau={self.tau}, ' + super().extra_repr()
+
+
+@MODELS.register_module()
+class AdversarialJSLoss(LossTerm):
+    """Adaptive DeepInversion's competition term: 1 − JS(p_S ‖ p_T), where JS
+    is the Jensen-Shannon divergence of the softmax outputs (natural log,
+    mean over rows). Minimising it seeks inputs where the student disagrees
+    with the teacher.
+
+    Args:
+        loss_weight (float): Defaults to 1.0.
+    """
+    needs_student = True
+
+    def compute(self, ctx: DistillContext) -> torch.Tensor:
+        p_t = ctx.teacher_logits.softmax(dim=1)
+        p_s = ctx.student_logits.softmax(dim=1)
+        m = (0.5 * (p_t + p_s)).clamp_min(1e-12).log()
+        kl_t = (p_t * (p_t.clamp_min(1e-12).log() - m)).sum(dim=1)
+        kl_s = (p_s * (p_s.clamp_min(1e-12).log() - m)).sum(dim=1)
+        return 1 - (0.5 * (kl_t + kl_s)).mean()

@@ -1,3 +1,10 @@
 from .generator_synthesizer import GeneratorSynthesizer
+from .memory_bank import MemoryBank
+from .pixel_synthesizer import PixelSynthesizer
+from .pool import SyntheticPool
+from .views import DifferentiableViews
 
-__all__ = ['GeneratorSynthesizer']
+__all__ = [
+    'DifferentiableViews', 'GeneratorSynthesizer', 'MemoryBank',
+    'PixelSynthesizer', 'SyntheticPool'
+]

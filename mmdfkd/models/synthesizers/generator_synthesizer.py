@@ -23,6 +23,8 @@ class GeneratorSynthesizer(BaseModule):
         init_cfg (dict, optional): Defaults to None.
     """
 
+    online = True
+
     def __init__(self,
                  generator: dict,
                  pixel_range: Tuple[float, float] = (0., 255.),
@@ -30,6 +32,14 @@ class GeneratorSynthesizer(BaseModule):
         super().__init__(init_cfg)
         self.generator = MODELS.build(generator)
         self.pixel_range = tuple(float(v) for v in pixel_range)
+
+    def optim_targets(self) -> dict:
+        """Networks trained by a runner-managed optimiser, by key."""
+        return dict(generator=self.generator)
+
+    def ddp_targets(self) -> list:
+        """Submodule paths a distributed wrapper wraps in DDP."""
+        return ['generator']
 
     @property
     def latent_dim(self) -> int:

@@ -227,3 +227,45 @@ def test_builds_from_registry():
     kl = MODELS.build(dict(type='AdversarialKLLoss', tau=4.))
     assert isinstance(kl, AdversarialKLLoss)
     assert kl.tau == 4. and kl.loss_weight == 1.
+
+
+# --------------------------------------------------------------- CMI / ADI
+def _rows_ctx(t, s):
+    return DistillContext(
+        images=torch.zeros(1), teacher_logits=t, student_logits=s)
+
+
+def test_masked_adversarial_kl_by_hand():
+    from mmdfkd.models.losses import MaskedAdversarialKLLoss
+    t = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    s = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    # rows 0 and 2 agree on argmax (class 0; ties resolve to index 0)
+    def kl(a, b):
+        pa, pb = a.softmax(0), b.softmax(0)
+        return (pa * (pa.log() - pb.log())).sum()
+    expected = -(kl(t[0], s[0]) + kl(t[2], s[2])) / 3
+    torch.testing.assert_close(MaskedAdversarialKLLoss()(_rows_ctx(t, s)),
+                               expected)
+    # all rows disagree → nothing to push
+    flipped = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    assert MaskedAdversarialKLLoss()(_rows_ctx(t, flipped)) == 0
+    with pytest.raises(ValueError, match='tau'):
+        MaskedAdversarialKLLoss(tau=0)
+
+
+def test_adversarial_js_by_hand():
+    from mmdfkd.models.losses import AdversarialJSLoss
+    t = torch.tensor([[3.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    s = torch.tensor([[0.0, 2.0, 0.0], [0.5, 0.5, 0.0]])
+    p, q = t.softmax(1), s.softmax(1)
+    m = (p + q) / 2
+    js = 0.5 * (p * (p / m).log()).sum(1) + 0.5 * (q * (q / m).log()).sum(1)
+    torch.testing.assert_close(AdversarialJSLoss()(_rows_ctx(t, s)),
+                               1 - js.mean())
+    # identical outputs: JS = 0, the term is at its maximum 1
+    torch.testing.assert_close(AdversarialJSLoss()(_rows_ctx(t, t)),
+                               torch.tensor(1.0))
+    # gradients reach both sides (the competition is with the teacher too)
+    t_, s_ = t.clone().requires_grad_(), s.clone().requires_grad_()
+    AdversarialJSLoss()(_rows_ctx(t_, s_)).backward()
+    assert t_.grad.abs().sum() > 0 and s_.grad.abs().sum() > 0

@@ -1,0 +1,106 @@
+"""The pool-based family in the distiller: synthesis rounds fill the pool,
+student steps draw from it, the pool travels in checkpoints."""
+import pytest
+import torch
+
+from mmdfkd.registry import MODELS
+from tests.conftest import distiller_cfg
+from tests.test_models.test_algorithms.test_data_free_distiller import (
+    latent_batch, optim_wrappers, snapshot)
+
+
+def pixel_cfg(teacher_cfg, student_cfg, **overrides):
+    cfg = distiller_cfg(
+        teacher_cfg,
+        student_cfg,
+        synthesizer=dict(
+            type='PixelSynthesizer', image_shape=(1, 8, 8), iterations=3),
+        generator_losses=dict(
+            bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
+            onehot=dict(type='OneHotLoss', target='sampled'),
+            competition=dict(type='AdversarialJSLoss'),
+            tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
+        student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
+        schedule=[('synthesis', 1), ('student', 2)],
+        student_batch_size=5)
+    cfg.update(overrides)
+    return cfg
+
+
+def wrappers_for(model):
+    from mmdfkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
+    return OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='MultiOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                student=dict(optimizer=dict(type='SGD', lr=0.1)))))(model)
+
+
+def test_rounds_fill_the_pool_and_train_the_student(teacher_cfg, student_cfg):
+    model = MODELS.build(pixel_cfg(teacher_cfg, student_cfg))
+    assert set(model.optim_targets()) == {'student'}
+    model.train()
+    before = snapshot(model.student)
+    wrappers = wrappers_for(model)
+    teacher_before = snapshot(model.teacher)
+    log = model.train_step(latent_batch(n=8, draws=1), wrappers)
+    assert len(model.pool) == 8
+    assert float(log['synthesis.pool_size']) == 8
+    assert {'synthesis.loss_bn', 'synthesis.loss_tv', 'student.loss_kd'
+            } <= set(log)
+    images, labels = model.pool.tensors()
+    # pool images are in pixel space and labelled with the teacher's argmax
+    assert images.min() >= 0 and images.max() <= 255
+    with torch.no_grad():
+        expected = model.teacher(
+            model._normalize(images, 'teacher'), mode='tensor').argmax(1)
+    torch.testing.assert_close(labels, expected)
+    assert any('weight' in k for k, v in model.student.state_dict().items()
+               if not torch.equal(v, before[k]))
+    assert all(torch.equal(v, teacher_before[k])
+               for k, v in model.teacher.state_dict().items())
+    assert all(p.grad is None for p in model.teacher.parameters())
+    model.train_step(latent_batch(n=8, draws=1), wrappers)
+    assert len(model.pool) == 16
+
+
+def test_student_steps_draw_from_the_pool(teacher_cfg, student_cfg):
+    model = MODELS.build(pixel_cfg(teacher_cfg, student_cfg))
+    model.train()
+    wrappers = wrappers_for(model)
+    model.train_step(latent_batch(n=8, draws=1), wrappers)
+    seen = []
+    model.student.register_forward_pre_hook(
+        lambda m, args, kwargs: seen.append(args[0].shape[0]),
+        with_kwargs=True)
+    model.schedule = [('student', 1)]
+    model.train_step(latent_batch(n=8, draws=1), wrappers)
+    assert seen == [5]  # student_batch_size, drawn from the pool
+
+
+def test_empty_pool_and_wrong_phases(teacher_cfg, student_cfg):
+    model = MODELS.build(
+        pixel_cfg(teacher_cfg, student_cfg, schedule=[('student', 1)]))
+    with pytest.raises(RuntimeError, match='pool is empty'):
+        model.train_step(latent_batch(n=4, draws=1), wrappers_for(model))
+    with pytest.raises(ValueError, match="'generator' does not fit"):
+        MODELS.build(
+            pixel_cfg(teacher_cfg, student_cfg,
+                      schedule=[('generator', 1)]))
+    with pytest.raises(ValueError, match="'synthesis' does not fit"):
+        MODELS.build(
+            distiller_cfg(teacher_cfg, student_cfg,
+                          schedule=[('synthesis', 1)]))
+
+
+def test_pool_travels_in_the_state_dict(teacher_cfg, student_cfg, tmp_path):
+    model = MODELS.build(pixel_cfg(teacher_cfg, student_cfg))
+    model.train()
+    model.train_step(latent_batch(n=8, draws=1), wrappers_for(model))
+    path = tmp_path / 'state.pth'
+    torch.save(model.state_dict(), path)
+    fresh = MODELS.build(pixel_cfg(teacher_cfg, student_cfg))
+    fresh.load_state_dict(torch.load(path, weights_only=True))
+    assert len(fresh.pool) == 8
+    for a, b in zip(model.pool.tensors(), fresh.pool.tensors()):
+        torch.testing.assert_close(a, b)
