@@ -13,7 +13,7 @@ model = dict(
         _delete_=True,
         type='PixelSynthesizer',
         image_shape=(1, 8, 8),
-        iterations=200,
+        iterations=100,
         lr=0.1,
         betas=(0.5, 0.99),
         views=dict(
@@ -29,9 +29,9 @@ model = dict(
         tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
     student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
     pool=dict(max_size=None),
-    schedule=[('synthesis', 1), ('student', 10)])
+    schedule=[('synthesis', 1), ('student', 20)])
 
-max_iters = 40
+max_iters = 30
 optim_wrapper = dict(_delete_=True,
     constructor='MultiOptimWrapperConstructor',
     student=dict(
@@ -47,4 +47,5 @@ default_hooks = dict(checkpoint=dict(interval=20))
 custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=10),
     dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
 ]

@@ -52,3 +52,11 @@ def test_config_runs_one_round(config):
         f'{gen}.loss_{n}' for n in cfg.model.generator_losses
     } | {f'student.loss_{n}' for n in cfg.model.student_losses}
     assert expected_terms <= set(log)
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_runtime_hooks_survive_overrides(config):
+    """Configs that replace `custom_hooks` keep the export and RNG hooks."""
+    hooks = {h['type'] for h in Config.fromfile(osp.join(ROOT,
+                                                        config)).custom_hooks}
+    assert {'StudentExportHook', 'RNGStateHook'} <= hooks

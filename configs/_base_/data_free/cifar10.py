@@ -57,6 +57,7 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=2000),
     dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
 ]
 
 # The method files set the loss terms, the round schedule and the learning

@@ -32,6 +32,22 @@ def frozen(module: nn.Module):
             p.requires_grad_(flag)
 
 
+def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """Mode-collapse indicators of a synthesized batch (per-image teacher
+    logits): the mean pairwise distance of the L2-normalised logits (0 when
+    every image looks the same to the teacher, up to 2), and the entropy of
+    the teacher's class histogram divided by log C (1 when balanced)."""
+    feats = torch.nn.functional.normalize(logits.float(), dim=1)
+    n, c = logits.shape
+    pairwise = torch.cdist(feats, feats).sum() / max(n * (n - 1), 1)
+    hist = torch.bincount(logits.argmax(1), minlength=c).float() / n
+    entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
+    return {
+        'synthesis.diversity': pairwise,
+        'synthesis.class_balance': entropy / torch.log(torch.tensor(float(c)))
+    }
+
+
 @MODELS.register_module()
 class DataFreeDistiller(BaseModel):
     """Data-free distillation of a frozen teacher into a student.
@@ -273,13 +289,15 @@ class DataFreeDistiller(BaseModel):
         with frozen(student):
             images, losses = self.synthesizer.synthesize(loss_fn, z)
         with torch.no_grad():
-            labels = self.teacher(
-                self._normalize(images, 'teacher'), mode='tensor').argmax(1)
+            logits = self.teacher(
+                self._normalize(images, 'teacher'), mode='tensor')
+        labels = logits.argmax(1)
         self.pool.add(images, labels)
         self.last_images = images
         log = {f'synthesis.loss_{name}': v for name, v in losses.items()}
         log['synthesis.loss'] = sum(losses.values())
         log['synthesis.pool_size'] = torch.tensor(float(len(self.pool)))
+        log.update(batch_diversity(logits))
         return log
 
     def _student_batch(self, z: torch.Tensor) -> torch.Tensor:

@@ -20,19 +20,32 @@ def batchnorm_layers(model: nn.Module) -> List[_BatchNorm]:
 class BNMomentsRecorder:
     """Records the moments of every BatchNorm input of a network.
 
-    Hooks stay registered but record only inside :meth:`recording`, so
-    steps and validations that need no BN term cost nothing.
+    Hooks stay registered but record only between :meth:`start` and
+    :meth:`stop`, so steps and validations that need no BN term cost
+    nothing. :meth:`start` re-attaches them if the layers were replaced
+    (e.g. by a SyncBN conversion of the whole model).
 
     Args:
         model (nn.Module): The (teacher) network.
     """
 
     def __init__(self, model: nn.Module) -> None:
-        self.layers = batchnorm_layers(model)
+        self.model = model
+        self.layers: List[_BatchNorm] = []
+        self._handles: list = []
         self.moments: List[BNMoments] = []
         self.active = False
-        for layer in self.layers:
-            layer.register_forward_pre_hook(self._hook)
+        self._attach()
+
+    def _attach(self) -> None:
+        layers = batchnorm_layers(self.model)
+        if [id(m) for m in layers] == [id(m) for m in self.layers]:
+            return
+        for handle in self._handles:
+            handle.remove()
+        self.layers = layers
+        self._handles = [m.register_forward_pre_hook(self._hook)
+                         for m in layers]
 
     def _hook(self, module: _BatchNorm, args) -> None:
         if not self.active:
@@ -49,6 +62,7 @@ class BNMomentsRecorder:
                 running_var=module.running_var))
 
     def start(self) -> None:
+        self._attach()
         self.moments = []
         self.active = True
 
@@ -69,23 +83,41 @@ class FeatureRecorder:
     """
 
     def __init__(self, model: nn.Module, names: Iterable[str]) -> None:
+        self.model = model
         self.names = sorted(set(names))
         self.feats: Dict[str, torch.Tensor] = {}
         self.active = False
-        modules = dict(model.named_modules())
+        self._modules: list = []
+        self._handles: list = []
+        self._attach()
+
+    def _attach(self) -> None:
+        """Hook the named modules; again if any was replaced since."""
+        if not self.names:
+            return
+        modules = dict(self.model.named_modules())
+        found = []
         for name in self.names:
             path, _, where = name.partition(':')
             if path not in modules or where not in ('', 'in'):
                 raise KeyError(
                     f'cannot record {name!r}: no submodule {path!r} in '
-                    f'{type(model).__name__} (records are "module.path" or '
-                    '"module.path:in")')
-            if where == 'in':
-                modules[path].register_forward_pre_hook(
+                    f'{type(self.model).__name__} (records are '
+                    '"module.path" or "module.path:in")')
+            found.append(modules[path])
+        if [id(m) for m in found] == [id(m) for m in self._modules]:
+            return
+        for handle in self._handles:
+            handle.remove()
+        self._modules, self._handles = found, []
+        for name, module in zip(self.names, found):
+            if name.endswith(':in'):
+                handle = module.register_forward_pre_hook(
                     self._make_hook(name, lambda m, args: args[0]))
             else:
-                modules[path].register_forward_hook(
+                handle = module.register_forward_hook(
                     self._make_hook(name, lambda m, args, out: out))
+            self._handles.append(handle)
 
     def _make_hook(self, name: str, pick):
 
@@ -99,6 +131,7 @@ class FeatureRecorder:
         return hook
 
     def start(self) -> None:
+        self._attach()
         self.feats = {}
         self.active = bool(self.names)
 

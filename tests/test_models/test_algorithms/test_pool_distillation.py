@@ -104,3 +104,17 @@ def test_pool_travels_in_the_state_dict(teacher_cfg, student_cfg, tmp_path):
     assert len(fresh.pool) == 8
     for a, b in zip(model.pool.tensors(), fresh.pool.tensors()):
         torch.testing.assert_close(a, b)
+
+
+def test_batch_diversity_by_hand():
+    from mmdfkd.models.algorithms.data_free_distiller import batch_diversity
+    # two images, orthogonal unit logits: distance √2 for each ordered pair
+    logits = torch.tensor([[5.0, 0.0], [0.0, 5.0]])
+    out = batch_diversity(logits)
+    torch.testing.assert_close(out['synthesis.diversity'],
+                               torch.tensor(2**0.5))
+    torch.testing.assert_close(out['synthesis.class_balance'],
+                               torch.tensor(1.0))
+    collapsed = batch_diversity(torch.tensor([[1.0, 0.0]] * 4))
+    assert float(collapsed['synthesis.diversity']) == 0
+    assert float(collapsed['synthesis.class_balance']) == 0

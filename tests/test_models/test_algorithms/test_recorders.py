@@ -246,3 +246,23 @@ def test_feature_names_deduplicated_and_empty():
 def test_unknown_record_raises_key_error(name):
     with pytest.raises(KeyError, match='cannot record'):
         FeatureRecorder(make_net(), ['layer1', name])
+
+
+def test_recorders_follow_replaced_layers():
+    """A SyncBN-style conversion replaces the BatchNorm modules after the
+    recorders were made: start() hooks the new ones."""
+    net = Net().eval()
+    bn_rec = BNMomentsRecorder(net)
+    feat_rec = FeatureRecorder(net, ['layer1.1'])
+    old = net.layer1[1]
+    new = torch.nn.BatchNorm2d(old.num_features).eval()
+    new.load_state_dict(old.state_dict())
+    net.layer1[1] = new
+    x = torch.randn(2, 3, 6, 6)
+    bn_rec.start()
+    feat_rec.start()
+    net(x)
+    moments, feats = bn_rec.stop(), feat_rec.stop()
+    assert bn_rec.layers[0] is new
+    assert len(moments) == 2
+    assert set(feats) == {'layer1.1'}
