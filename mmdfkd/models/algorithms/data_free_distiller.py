@@ -255,7 +255,7 @@ class DataFreeDistiller(BaseModel):
                 if phase == 'generator':
                     log = self._generator_step(z, y, optim_wrapper[phase])
                 elif phase == 'synthesis':
-                    log = self._synthesis_round(z, y)
+                    log = self.synthesis_round(z, y)
                 else:
                     log = self._student_step(z, y, optim_wrapper[phase])
                 for key, value in log.items():
@@ -275,8 +275,8 @@ class DataFreeDistiller(BaseModel):
             losses = {name: term(ctx) for name, term in terms.items()}
         return self._update('generator', wrapper, losses)
 
-    def _synthesis_round(self, z: torch.Tensor,
-                         y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def synthesis_round(self, z: torch.Tensor,
+                        y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
         """Synthesize one batch with the generator-loss terms and append
         it, with the teacher's labels, to the pool."""
         terms = self.generator_losses
