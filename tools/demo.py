@@ -37,6 +37,7 @@ METHODS = {
     'dafl': 'configs/dafl_digits.py',
     'zskt': 'configs/zskt_digits.py',
     'deepinv': 'configs/deepinv_digits.py',
+    'cmi': 'configs/cmi_digits.py',
 }
 
 

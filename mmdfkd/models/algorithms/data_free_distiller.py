@@ -158,6 +158,11 @@ class DataFreeDistiller(BaseModel):
             'teacher': input_normalization(self.teacher),
             'student': input_normalization(self.student),
         }
+        if hasattr(self.synthesizer, 'bind'):  # it reads teacher features
+            self.synthesizer.bind(
+                self.teacher,
+                lambda x: self.teacher(
+                    self._normalize(x, 'teacher'), mode='tensor'))
         self.student_ema = None
         if student_ema is not None:
             self.student_ema = ExponentialMovingAverage(

@@ -1,3 +1,4 @@
+from .contrastive_synthesizer import ContrastiveSynthesizer, contrastive_loss
 from .generator_synthesizer import GeneratorSynthesizer
 from .memory_bank import MemoryBank
 from .pixel_synthesizer import PixelSynthesizer
@@ -5,6 +6,6 @@ from .pool import SyntheticPool
 from .views import DifferentiableViews
 
 __all__ = [
-    'DifferentiableViews', 'GeneratorSynthesizer', 'MemoryBank',
+    'ContrastiveSynthesizer', 'contrastive_loss', 'DifferentiableViews', 'GeneratorSynthesizer', 'MemoryBank',
     'PixelSynthesizer', 'SyntheticPool'
 ]
