@@ -38,6 +38,7 @@ METHODS = {
     'zskt': 'configs/zskt_digits.py',
     'deepinv': 'configs/deepinv_digits.py',
     'cmi': 'configs/cmi_digits.py',
+    'fast': 'configs/fast_digits.py',
 }
 
 

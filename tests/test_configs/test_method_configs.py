@@ -20,6 +20,11 @@ def test_all_methods_have_configs():
     for method in ('dafl', 'dfad', 'zskt', 'dfq'):
         assert f'{method}_digits.py' in names
         assert f'{method}_resnet34_resnet18_cifar10.py' in names
+    for method in ('deepinv', 'cmi', 'fast'):
+        assert f'{method}_digits.py' in names
+        for pair in ('resnet34_resnet18', 'wrn40_2_wrn16_1'):
+            for data in ('cifar10', 'cifar100'):
+                assert f'{method}_{pair}_{data}.py' in names
 
 
 @pytest.mark.parametrize('config', CONFIGS)
@@ -31,6 +36,7 @@ def test_config_runs_one_round(config):
                           if count]
     if 'iterations' in cfg.model.synthesizer:  # pool synthesizers
         cfg.model.synthesizer.iterations = 2
+    cfg.model.warmup_rounds = 0  # the one round must train the student too
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
         optim = dict(cfg.optim_wrapper)

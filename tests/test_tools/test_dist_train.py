@@ -74,3 +74,55 @@ def test_dist_checkpoint_loads_like_a_single_process_one(dist_run):
     assert not wrapped, wrapped[:5]
     assert 'student.head.fc.weight' in state['state_dict']
     assert 'synthesizer.generator.project.weight' in state['state_dict']
+
+
+POOL_CONFIGS = {
+    'configs/deepinv_digits.py': ['model.synthesizer.iterations=2'],
+    'configs/cmi_digits.py': ['model.synthesizer.iterations=2'],
+    'configs/fast_digits.py':
+    ['model.synthesizer.inner_steps=2', 'model.warmup_rounds=1'],
+}
+
+
+@pytest.mark.parametrize('config', sorted(POOL_CONFIGS))
+def test_pool_families_train_and_resume_on_two_processes(
+        config, trained_teacher, tool_env, tmp_path):
+    """Every pool-based family trains on 2 processes, and a --resume on 2
+    processes restores pool, bank and synthesizer state and continues."""
+    import socket
+
+    from mmdfkd.utils import unpack_state
+    work_dir = tmp_path / 'run'
+
+    def run(max_iters, *extra):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        return subprocess.run(
+            [
+                'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+                str(work_dir), *extra, '--cfg-options',
+                f'model.teacher_ckpt={trained_teacher}',
+                f'train_cfg.max_iters={max_iters}', 'global_batch_size=16',
+                'train_cfg.val_interval=100',
+                'default_hooks.checkpoint.interval=1',
+                "model.schedule=[('synthesis',1),('student',2)]",
+                *POOL_CONFIGS[config]
+            ],
+            cwd=ROOT,
+            env=tool_env(PYTHON=sys.executable, PORT=str(port)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300)
+
+    first = run(2)
+    assert first.returncode == 0, failure(first.stdout)
+    second = run(3, '--resume')
+    assert second.returncode == 0, failure(second.stdout)
+    assert 'resumed' in second.stdout.lower()
+    state = load_untrusted_checkpoint(str(work_dir / 'iter_3.pth'))
+    pool = unpack_state(state['state_dict']['pool._extra_state'])
+    assert pool['num_images'] == 3 * 8  # rank 0's: 8 images a round
+    if 'cmi' in config:  # the bank holds both ranks' features, 3 rounds
+        assert state['memory_bank']['filled'] == 3 * 16

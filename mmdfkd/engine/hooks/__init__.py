@@ -1,9 +1,10 @@
+from .generator_reset_hook import GeneratorResetHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
 from .rng_state_hook import RNGStateHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ContrastiveMemoryBankHook', 'RNGStateHook', 'StudentExportHook',
+    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'RNGStateHook', 'StudentExportHook',
     'SyntheticImageGridHook', 'make_grid_image'
 ]

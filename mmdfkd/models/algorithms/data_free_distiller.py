@@ -84,6 +84,9 @@ class DataFreeDistiller(BaseModel):
             augmentation). Defaults to None.
         student_batch_size (int, optional): Batch drawn from the pool for a
             student step. Defaults to the latent batch size.
+        warmup_rounds (int): Rounds at the start that only synthesize (the
+            student phases are skipped), e.g. Fast DFKD's warm-up synthesis.
+            Defaults to 0.
         student_ema (dict, optional): Keep an exponential moving average of
             the student (``mmengine``'s ``ExponentialMovingAverage``
             arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
@@ -108,6 +111,7 @@ class DataFreeDistiller(BaseModel):
                  pool: Optional[dict] = None,
                  student_views: Optional[dict] = None,
                  student_batch_size: Optional[int] = None,
+                 warmup_rounds: int = 0,
                  student_ema: Optional[dict] = None,
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
@@ -127,6 +131,9 @@ class DataFreeDistiller(BaseModel):
         self.student_views = (
             MODELS.build(student_views) if student_views else None)
         self.student_batch_size = student_batch_size
+        self.warmup_rounds = warmup_rounds
+        # rounds trained so far (a buffer: it travels in checkpoints)
+        self.register_buffer('rounds', torch.zeros((), dtype=torch.long))
         self.schedule = self._check_schedule(schedule)
         self.teacher_ckpt = teacher_ckpt
         self.max_nonfinite_steps = max_nonfinite_steps
@@ -252,7 +259,12 @@ class DataFreeDistiller(BaseModel):
         sums: Dict[str, torch.Tensor] = {}
         counts: Dict[str, int] = {}
         step = 0
+        warming_up = self.warmup_rounds and int(
+            self.rounds) < self.warmup_rounds
+        self.rounds += 1
         for phase, count in self.schedule:
+            if warming_up and phase == 'student':
+                continue
             for _ in range(count):
                 z = latents[:, step % draws]
                 y = None if labels is None else labels[:, step % draws]
@@ -293,6 +305,8 @@ class DataFreeDistiller(BaseModel):
 
         with frozen(student):
             images, losses = self.synthesizer.synthesize(loss_fn, z)
+        for term in terms.values():
+            term.end_round()
         with torch.no_grad():
             logits = self.teacher(
                 self._normalize(images, 'teacher'), mode='tensor')
@@ -316,7 +330,8 @@ class DataFreeDistiller(BaseModel):
             raise RuntimeError(
                 'the pool is empty: schedule a synthesis phase before the '
                 'first student step')
-        images, _ = self.pool.sample(self.student_batch_size or len(z))
+        images, _ = self.pool.sample(
+            self.student_batch_size or len(z), device=z.device)
         if self.student_views is not None:
             images = self.student_views(images)
         return images

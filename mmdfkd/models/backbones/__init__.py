@@ -1,3 +1,4 @@
 from .conv_net import ConvNet
+from .wide_resnet import WideResNet
 
-__all__ = ['ConvNet']
+__all__ = ['ConvNet', 'WideResNet']

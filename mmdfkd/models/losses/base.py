@@ -39,6 +39,10 @@ class LossTerm(nn.Module):
     def compute(self, ctx: DistillContext) -> torch.Tensor:
         raise NotImplementedError
 
+    def end_round(self) -> None:
+        """Called after each synthesis round (e.g. to update a history);
+        nothing by default."""
+
     def forward(self, ctx: DistillContext) -> torch.Tensor:
         return self.loss_weight * self.compute(ctx)
 

@@ -1,7 +1,9 @@
+from typing import List, Optional
+
 import torch
 
 from mmdfkd.registry import MODELS
-from mmdfkd.utils import global_sum
+from mmdfkd.utils import global_sum, pack_state, unpack_state
 from .base import LossTerm
 from .context import DistillContext
 
@@ -20,6 +22,13 @@ class BNStatisticsLoss(LossTerm):
             norms); ``'gaussian_kl'``: KL(N(μ, σ²) ‖ N(μ_run, σ²_run)) per
             channel, mean over channels. Defaults to ``'l2'``.
         eps (float): Added to variances in the KL form. Defaults to 1e-5.
+        momentum (float, optional): Fast DFKD's momentum target: the batch
+            statistics are blended with a moving average of the statistics
+            of earlier synthesized batches, ``m·history + (1 − m)·batch``,
+            before being compared with the running ones, so each new batch
+            makes up for what the pool lacks. The history is updated at
+            :meth:`end_round` and travels in checkpoints. Defaults to None
+            (the batch alone).
         loss_weight (float): Defaults to 1.0.
     """
     needs_bn_moments = True
@@ -27,13 +36,19 @@ class BNStatisticsLoss(LossTerm):
     def __init__(self,
                  mode: str = 'l2',
                  eps: float = 1e-5,
+                 momentum: Optional[float] = None,
                  loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
         if mode not in ('l2', 'gaussian_kl'):
             raise ValueError(
                 f"mode must be 'l2' or 'gaussian_kl', got {mode!r}")
+        if momentum is not None and not 0 <= momentum < 1:
+            raise ValueError(f'momentum must be in [0, 1), got {momentum}')
         self.mode = mode
         self.eps = eps
+        self.momentum = momentum
+        self._history: Optional[List[torch.Tensor]] = None  # per layer
+        self._last: Optional[List[torch.Tensor]] = None
 
     def compute(self, ctx: DistillContext) -> torch.Tensor:
         moments = ctx.bn_moments
@@ -50,13 +65,41 @@ class BNStatisticsLoss(LossTerm):
         flat = global_sum(flat)
         counts, offset = flat[:len(moments)], len(moments)
         total = flat.new_zeros(())
+        last = []
         for i, m in enumerate(moments):
             c = m.shifted_sum.numel()
             mean_shift = flat[offset:offset + c] / counts[i]
             var = flat[offset + c:offset + 2 * c] / counts[i] - mean_shift**2
             offset += 2 * c
+            if self.momentum is not None:
+                stats = torch.cat([mean_shift, var])
+                last.append(stats.detach())
+                if self._history is not None:
+                    stats = (self.momentum * self._history[i] +
+                             (1 - self.momentum) * stats)
+                    mean_shift, var = stats[:c], stats[c:]
             total = total + self._layer_term(mean_shift, var, m.running_var)
+        self._last = last or None
         return total
+
+    def end_round(self) -> None:
+        """Blend the last batch's statistics into the history."""
+        if self.momentum is None or self._last is None:
+            return
+        if self._history is None:
+            self._history = self._last
+        else:
+            self._history = [
+                self.momentum * h + (1 - self.momentum) * s
+                for h, s in zip(self._history, self._last)
+            ]
+        self._last = None
+
+    def get_extra_state(self) -> torch.Tensor:
+        return pack_state({'history': self._history or []})
+
+    def set_extra_state(self, state: torch.Tensor) -> None:
+        self._history = list(unpack_state(state)['history']) or None
 
     def _layer_term(self, mean_shift: torch.Tensor, var: torch.Tensor,
                     running_var: torch.Tensor) -> torch.Tensor:

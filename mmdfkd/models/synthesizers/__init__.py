@@ -1,6 +1,7 @@
 from .contrastive_synthesizer import ContrastiveSynthesizer, contrastive_loss
 from .generator_synthesizer import GeneratorSynthesizer
 from .memory_bank import MemoryBank
+from .meta_synthesizer import MetaSynthesizer
 from .pixel_synthesizer import PixelSynthesizer
 from .pool import SyntheticPool
 from .views import DifferentiableViews

@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdfkd.registry import MODELS
+from mmdfkd.utils import pack_state, unpack_state
 from .pixel_synthesizer import LossFn
 
 
@@ -208,11 +209,13 @@ class ContrastiveSynthesizer(BaseModule):
 
     # The head's optimiser is created here, not by the runner: its state
     # travels with the synthesizer's state dict.
-    def get_extra_state(self) -> dict:
-        if self._head_optimizer is None:
-            return {}
-        return {'head_optimizer': self._head_optimizer.state_dict()}
+    def get_extra_state(self) -> torch.Tensor:
+        state = {}
+        if self._head_optimizer is not None:
+            state['head_optimizer'] = self._head_optimizer.state_dict()
+        return pack_state(state)
 
-    def set_extra_state(self, state: dict) -> None:
+    def set_extra_state(self, packed: torch.Tensor) -> None:
+        state = unpack_state(packed)
         if state and self._head_optimizer is not None:
             self._head_optimizer.load_state_dict(state['head_optimizer'])

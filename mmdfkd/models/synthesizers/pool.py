@@ -21,6 +21,8 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import torch
 from torch import nn
 
+from mmdfkd.utils.packed_state import pack_state, unpack_state
+
 __all__ = [
     'SyntheticPool', 'PoolFormatError', 'PoolFingerprintError', 'file_sha256',
     'POOL_FORMAT', 'POOL_VERSION'
@@ -387,8 +389,9 @@ class SyntheticPool(nn.Module):
 
     # ------------------------------------------------------------------
     # state_dict
-    def get_extra_state(self) -> Dict[str, Any]:
-        """The pool as a dict of tensors, ints and strings.
+    def get_extra_state(self) -> torch.Tensor:
+        """The pool as a dict of tensors, ints and strings, packed into one
+        byte tensor (see :mod:`mmdfkd.utils.packed_state`).
 
         The tensors are compact copies (oldest first, store dtype): saving
         them does not save the buffer's spare capacity.
@@ -407,9 +410,9 @@ class SyntheticPool(nn.Module):
             state['images'] = images
             if labels is not None:
                 state['labels'] = labels
-        return state
+        return pack_state(state)
 
-    def set_extra_state(self, state: Dict[str, Any]) -> None:
+    def set_extra_state(self, state: torch.Tensor) -> None:
         """Restore what :meth:`get_extra_state` returned.
 
         The pool keeps its own ``max_size`` (the newest images survive if
@@ -417,6 +420,8 @@ class SyntheticPool(nn.Module):
         the pool's configured or current device, else where the state's
         tensors were loaded.
         """
+        if isinstance(state, torch.Tensor):
+            state = unpack_state(state)
         if not isinstance(state, dict) or state.get('format') != POOL_FORMAT:
             raise ValueError('not a SyntheticPool state: expected a dict '
                              f"with format={POOL_FORMAT!r}")

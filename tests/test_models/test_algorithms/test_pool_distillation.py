@@ -118,3 +118,19 @@ def test_batch_diversity_by_hand():
     collapsed = batch_diversity(torch.tensor([[1.0, 0.0]] * 4))
     assert float(collapsed['synthesis.diversity']) == 0
     assert float(collapsed['synthesis.class_balance']) == 0
+
+
+def test_warmup_rounds_only_synthesize(teacher_cfg, student_cfg):
+    model = MODELS.build(
+        pixel_cfg(teacher_cfg, student_cfg, warmup_rounds=2))
+    model.train()
+    wrappers = wrappers_for(model)
+    logs = [
+        model.train_step(latent_batch(n=4, draws=1), wrappers)
+        for _ in range(3)
+    ]
+    assert not any(k.startswith('student') for k in logs[0])
+    assert not any(k.startswith('student') for k in logs[1])
+    assert 'student.loss' in logs[2]
+    assert int(model.rounds) == 3 and len(model.pool) == 12
+    assert 'rounds' in model.state_dict()

@@ -249,3 +249,32 @@ def test_two_processes_match_one_process(two_process_results, name):
     # A single rank alone (no reduction) would give another value.
     local = terms_values_and_grads(dist_latents()[:DIST_SPLIT[0]])[name]
     assert not torch.allclose(local['value'], ref['value'])
+
+
+def test_momentum_target_blends_history_by_hand():
+    """Fast DFKD's momentum target: after a round, the batch statistics are
+    blended 0.9 · history + 0.1 · batch before the comparison."""
+    from mmdfkd.models.losses import BNMoments, DistillContext
+
+    def ctx(mean_shift, var):
+        # one layer, 2 channels, count 1: sum = mean, sum of squares = var+m²
+        m = torch.tensor(mean_shift)
+        v = torch.tensor(var)
+        return DistillContext(
+            images=torch.zeros(1), teacher_logits=torch.zeros(1, 2),
+            bn_moments=[BNMoments(m, v + m**2, 1, torch.ones(2))])
+
+    term = BNStatisticsLoss(momentum=0.9)
+    first = term(ctx([3.0, 4.0], [1.0, 1.0]))  # no history yet: batch alone
+    torch.testing.assert_close(first, torch.tensor(5.0))
+    term.end_round()  # history = batch 1
+    blended = term(ctx([0.0, 0.0], [1.0, 1.0]))
+    # mean 0.9·(3, 4) + 0.1·0 = (2.7, 3.6): norm 4.5; var matches: 0
+    torch.testing.assert_close(blended, torch.tensor(4.5))
+    state = term.get_extra_state()
+    fresh = BNStatisticsLoss(momentum=0.9)
+    fresh.set_extra_state(state)
+    torch.testing.assert_close(fresh(ctx([0.0, 0.0], [1.0, 1.0])),
+                               torch.tensor(4.5))
+    with pytest.raises(ValueError, match='momentum'):
+        BNStatisticsLoss(momentum=1.0)

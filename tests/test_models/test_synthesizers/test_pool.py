@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 import mmdfkd  # noqa: F401  (allow-list for weights_only loads)
+from mmdfkd.utils import unpack_state
 from mmdfkd.models.synthesizers.pool import (PoolFingerprintError,
                                              PoolFormatError, SyntheticPool,
                                              file_sha256)
@@ -152,8 +153,11 @@ def test_state_dict_round_trip(tmp_path, dtype):
         owner.pool.add(*batch(first, 5))
     path = tmp_path / 'ckpt.pth'
     torch.save(dict(state_dict=owner.state_dict()), path)
+    # one byte tensor (MMEngine broadcasts state entries, tensors only);
     # only the pool's 12 images are saved, not a larger buffer
-    assert owner.state_dict()['pool._extra_state']['images'].shape[0] == 12
+    packed = owner.state_dict()['pool._extra_state']
+    assert packed.dtype == torch.uint8 and packed.dim() == 1
+    assert unpack_state(packed)['images'].shape[0] == 12
     state = torch.load(path, weights_only=True)['state_dict']
 
     fresh = Owner(max_size=12, store_dtype=dtype)

@@ -1,0 +1,20 @@
+# CMI (Fang et al., IJCAI'21), CIFAR-100 WRN-40-2 → WRN-16-1.
+# Published: teacher 75.83 %, CMI student 57.91 % (the CMI paper's table;
+# not in ALGORITHMS.md).
+# The recipe of cmi_resnet34_resnet18_cifar100.py with the Wide ResNets
+# (100-class heads, CIFAR-100 normalisation kept from the base); train the
+# teacher with configs/teachers/wrn40_2_cifar100.py.
+_base_ = ['./cmi_resnet34_resnet18_cifar100.py']
+
+model = dict(
+    teacher=dict(
+        backbone=dict(
+            _delete_=True, type='mmdfkd.WideResNet', depth=40,
+            widen_factor=2),
+        head=dict(in_channels=128)),
+    student=dict(
+        backbone=dict(
+            _delete_=True, type='mmdfkd.WideResNet', depth=16,
+            widen_factor=1),
+        head=dict(in_channels=64)),
+    teacher_ckpt='work_dirs/teachers/wrn40_2_cifar100/epoch_200.pth')

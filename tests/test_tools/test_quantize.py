@@ -1,0 +1,186 @@
+"""tools/quantize.py and mmdfkd.engine.quantization: an int8 copy of the
+digits teacher, calibrated on pool / real / noise images, is really
+quantized, stays close to the float model, depends on its calibration data,
+and refuses a pool synthesized by another teacher."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from tests.conftest import ROOT, load_cfg
+
+TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'mmdfkd_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def quantize_tool():
+    return _load_tool('quantize')
+
+
+@pytest.fixture(scope='module')
+def teacher_and_data(trained_teacher, quantize_tool):
+    """(PixelSpaceModel of the trained teacher, train images, test images,
+    test labels)."""
+    from mmengine.registry import DefaultScope
+
+    from mmdfkd.engine.quantization import PixelSpaceModel
+    cfg = load_cfg('configs/teachers/digits_convnet.py')
+    with DefaultScope.overwrite_default_scope('mmdfkd'):
+        model = quantize_tool.build_model(cfg, trained_teacher)
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        train, _ = quantize_tool.load_split(cfg, 'train', 128, 0, pipeline)
+        test, labels = quantize_tool.load_split(cfg, 'test')
+    return PixelSpaceModel(model).eval(), train, test, labels
+
+
+def test_int8_close_to_float_and_really_quantized(teacher_and_data):
+    from torch.ao.nn.intrinsic.quantized import ConvReLU2d
+    from torch.ao.nn.quantized import Linear
+
+    from mmdfkd.engine import quantization as Q
+    wrapper, train, test, labels = teacher_and_data
+    qmodel = Q.quantize_int8(wrapper, Q.batches(train, 32), train[:2])
+
+    modules = Q.quantized_modules(qmodel)
+    kinds = {type(m) for m in modules.values()}
+    assert ConvReLU2d in kinds and Linear in kinds  # BN folded, ReLU fused
+    assert sum(isinstance(m, ConvReLU2d) for m in modules.values()) == 3
+    assert Q.is_quantized(qmodel)
+    for module in modules.values():
+        if isinstance(module, (ConvReLU2d, Linear)):
+            weight = module.weight()
+            assert weight.dtype == torch.qint8
+            assert weight.qscheme() == torch.per_channel_affine
+    # the float model is untouched (prepare_fx worked on a copy)
+    assert not Q.quantized_modules(wrapper)
+    assert not any('activation_post_process' in n
+                   for n, _ in wrapper.named_modules())
+
+    with torch.no_grad():
+        ref = wrapper(test)
+        out = qmodel(test)
+    assert out.dtype == torch.float32 and out.shape == ref.shape
+    err = (out - ref).abs().max() / ref.abs().max()
+    assert float(err) < 0.1, float(err)
+    fp = Q.evaluate(wrapper, test, labels)
+    q8 = Q.evaluate(qmodel, test, labels, reference=fp['predictions'],
+                    reference_logits=fp['logits'])
+    assert q8['agreement'] > 95.0
+    assert q8['sqnr_db'] > 15.0, q8['sqnr_db']
+    same = Q.evaluate(wrapper, test, labels, reference_logits=fp['logits'])
+    assert same['sqnr_db'] == float('inf') and same['accuracy'] == fp[
+        'accuracy']
+    assert abs(q8['accuracy'] - fp['accuracy']) < 3.0
+
+
+def test_calibration_data_sets_the_scales(teacher_and_data):
+    from mmdfkd.engine import quantization as Q
+    wrapper, train, _, _ = teacher_and_data
+    real = Q.activation_scales(
+        Q.quantize_int8(wrapper, Q.batches(train, 64), train[:2]))
+    zeros = torch.zeros_like(train)
+    const = Q.activation_scales(
+        Q.quantize_int8(wrapper, Q.batches(zeros, 64), zeros[:2]))
+    assert real.keys() == const.keys() and len(real) >= 4
+    input_scale = [k for k in real if k.startswith('_scale_')][0]
+    # zeros normalise to one constant (-mean/std): a much narrower range
+    # than real digits' (-mean/std .. (255-mean)/std)
+    assert real[input_scale] > 2 * const[input_scale]
+    assert all(abs(real[k] - const[k]) > 1e-3 * real[k] for k in real)
+
+
+def test_per_tensor_weights(teacher_and_data):
+    from mmdfkd.engine import quantization as Q
+    wrapper, train, _, _ = teacher_and_data
+    qmodel = Q.quantize_int8(wrapper, [train[:32]], train[:2],
+                             weight='per-tensor', activation='minmax')
+    weights = [m.weight() for m in Q.quantized_modules(qmodel).values()
+               if callable(getattr(m, 'weight', None))]
+    assert weights and all(w.qscheme() == torch.per_tensor_affine
+                           for w in weights)
+    with pytest.raises(ValueError, match='empty'):
+        Q.quantize_int8(wrapper, [], train[:2])
+    with pytest.raises(ValueError, match='per-tensor'):
+        Q.make_qconfig_mapping(weight='per-row')
+
+
+def test_noise_images():
+    from mmdfkd.engine.quantization import gaussian_noise_images
+    imgs = gaussian_noise_images(256, (1, 8, 8), torch.tensor([78.04]),
+                                 torch.tensor([95.94]), (0, 255), seed=1)
+    assert imgs.shape == (256, 1, 8, 8)
+    assert float(imgs.min()) == 0 and float(imgs.max()) <= 255
+    assert torch.equal(
+        imgs,
+        gaussian_noise_images(256, (1, 8, 8), torch.tensor([78.04]),
+                              torch.tensor([95.94]), (0, 255), seed=1))
+
+
+def test_cli_noise(quantize_tool, trained_teacher, tmp_path):
+    out = tmp_path / 'res' / 'noise.json'
+    result = quantize_tool.main([
+        TEACHER_CONFIG, trained_teacher, '--calib', 'noise', '--num-calib',
+        '64', '--out', str(out)
+    ])
+    saved = json.loads(out.read_text())
+    assert saved == json.loads(json.dumps(result))
+    assert saved['calibration'] == 'noise' and saved['num_calib'] == 64
+    assert saved['num_eval'] == 540 and saved['split'] == 'test'
+    for key in ('float_accuracy', 'int8_accuracy'):
+        assert 0 <= saved[key] <= 100
+    with pytest.raises(SystemExit):
+        quantize_tool.main(
+            [TEACHER_CONFIG, trained_teacher, '--calib', 'pixels'])
+
+
+def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
+                                           tmp_path):
+    from mmdfkd.models.synthesizers.pool import PoolFingerprintError
+    pool_dir = tmp_path / 'pool'
+    _load_tool('synthesize').main([
+        osp.join(ROOT, 'configs/deepinv_digits.py'), '--teacher-ckpt',
+        trained_teacher, '--out',
+        str(pool_dir), '--num-images', '64', '--batch-size', '32',
+        '--cfg-options', 'model.synthesizer.iterations=20'
+    ])
+    result = quantize_tool.main([
+        TEACHER_CONFIG, trained_teacher, '--calib', f'pool:{pool_dir}',
+        '--num-calib', '48', '--split', 'val', '--out',
+        str(tmp_path / 'pool.json')
+    ])
+    assert result['calibration'] == f'pool:{pool_dir}'
+    assert result['num_calib'] == 48 and result['num_eval'] == 189
+    assert result['int8_accuracy'] > 50  # a trained teacher stays useful
+
+    with pytest.raises(ValueError, match='exceeds the 64 images'):
+        quantize_tool.main([
+            TEACHER_CONFIG, trained_teacher, '--calib', f'pool:{pool_dir}',
+            '--num-calib', '65'
+        ])
+    # another teacher: same architecture, other weights
+    state = torch.load(trained_teacher, weights_only=True)['state_dict']
+    state = {k: v + 0.01 if v.is_floating_point() else v
+             for k, v in state.items()}
+    other = tmp_path / 'other_teacher.pth'
+    torch.save(dict(state_dict=state), other)
+    with pytest.raises(PoolFingerprintError, match='another teacher'):
+        quantize_tool.main([
+            TEACHER_CONFIG, str(other), '--calib', f'pool:{pool_dir}',
+            '--num-calib', '32'
+        ])
+    # quantizing another model with this teacher's pool: name the teacher
+    result = quantize_tool.main([
+        TEACHER_CONFIG, str(other), '--calib', f'pool:{pool_dir}',
+        '--num-calib', '32', '--pool-teacher-ckpt', trained_teacher
+    ])
+    assert result['num_calib'] == 32

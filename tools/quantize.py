@@ -1,0 +1,220 @@
+"""Int8 post-training quantization of a classifier, calibrated on a
+synthetic pool, real training images or noise ("The Knowledge Within",
+Haroush et al., CVPR'20), then float vs int8 accuracy on a real split.
+
+Usage::
+
+    python tools/quantize.py CONFIG CHECKPOINT --calib {pool:DIR,real,noise}
+        [--num-calib 512] [--split test] [--out result.json]
+
+``CONFIG`` is an mmpretrain model config (e.g.
+``configs/teachers/digits_convnet.py``), ``CHECKPOINT`` its weights
+(``state_dict`` entry, loaded with ``weights_only=True``). The model is
+wrapped to take pixel-space images (its data preprocessor's normalisation
+inside the quantized graph, as a float op before the first quantize node)
+and quantized with PyTorch's FX graph mode static int8 quantization
+(``mmdfkd.engine.quantization``). Calibration sources:
+
+* ``pool:DIR``: a pool exported by ``tools/synthesize.py``; its fingerprint
+  must record the sha256 of ``--pool-teacher-ckpt`` (default:
+  ``CHECKPOINT``), else it is refused;
+* ``real``: images of the config's train dataset, read with the test
+  pipeline (no augmentation);
+* ``noise``: Gaussian noise with the data preprocessor's pixel mean / std,
+  clipped to ``--pixel-range``.
+
+``--num-calib`` images are drawn without replacement (seed ``--seed``).
+Documentation: ``docs/quantization.md``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import time
+
+import mmdfkd  # noqa: F401  (applies the compatibility layer first)
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
+
+from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+from mmdfkd.engine import quantization as Q
+from mmdfkd.models.synthesizers.pool import SyntheticPool, file_sha256
+from mmdfkd.registry import DATASETS, MODELS
+
+SPLIT_LOADERS = dict(train='train_dataloader', val='val_dataloader',
+                     test='test_dataloader')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Int8 post-training quantization with calibration data')
+    parser.add_argument('config', help='an mmpretrain model config')
+    parser.add_argument('checkpoint', help='its weights (state_dict)')
+    parser.add_argument(
+        '--calib', required=True,
+        help="calibration source: 'pool:DIR', 'real' or 'noise'")
+    parser.add_argument('--num-calib', type=int, default=512)
+    parser.add_argument('--split', default='test', choices=['val', 'test'],
+                        help='real split to evaluate on (its dataloader in '
+                        'the config)')
+    parser.add_argument('--out', help='write the result as JSON here')
+    parser.add_argument('--pool-teacher-ckpt',
+                        help='checkpoint whose sha256 the pool must record '
+                        '(default: CHECKPOINT; give the teacher when '
+                        'quantizing a student with its teacher\'s pool)')
+    parser.add_argument('--backend', default='x86',
+                        help='quantized engine (default: %(default)s)')
+    parser.add_argument('--weight-observer', default='per-channel',
+                        choices=['per-channel', 'per-tensor'])
+    parser.add_argument('--act-observer', default='histogram',
+                        choices=['histogram', 'minmax'])
+    parser.add_argument('--pixel-range', type=float, nargs=2,
+                        default=(0., 255.), metavar=('LOW', 'HIGH'),
+                        help='clip range of noise images')
+    parser.add_argument('--batch-size', type=int, default=64,
+                        help='calibration batch size')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides for the config')
+    args = parser.parse_args(argv)
+    if args.num_calib < 1:
+        parser.error('--num-calib must be positive')
+    if not (args.calib in ('real', 'noise') or args.calib.startswith('pool:')
+            and len(args.calib) > 5):
+        parser.error(f"--calib must be 'pool:DIR', 'real' or 'noise', got "
+                     f'{args.calib!r}')
+    return args
+
+
+def build_model(cfg: Config, checkpoint: str) -> torch.nn.Module:
+    """The config's model with the checkpoint's ``state_dict`` (strict),
+    on CPU, in eval mode."""
+    model = MODELS.build(cfg.model)
+    state = load_untrusted_checkpoint(checkpoint)
+    state = state.get('state_dict', state)
+    model.load_state_dict(state, strict=True)
+    return model.cpu().eval()
+
+
+def load_split(cfg: Config, split: str, num=None, seed=0, pipeline=None):
+    """Images (float N×C×H×W, pixel space) and labels of a split's dataset.
+
+    Args:
+        cfg (Config): The config.
+        split (str): ``'train'``, ``'val'`` or ``'test'`` (its dataloader).
+        num (int, optional): Draw this many items without replacement.
+        seed (int): Seed of the draw.
+        pipeline (list, optional): Replaces the dataset's pipeline.
+    """
+    loader = cfg.get(SPLIT_LOADERS[split])
+    if loader is None:
+        raise ValueError(f'the config has no {SPLIT_LOADERS[split]}')
+    ds_cfg = loader.dataset.copy()
+    if pipeline is not None:
+        ds_cfg.pipeline = pipeline
+    dataset = DATASETS.build(ds_cfg)
+    indices = range(len(dataset))
+    if num is not None:
+        if num > len(dataset):
+            raise ValueError(f'--num-calib {num} exceeds the {len(dataset)} '
+                             f'images of the {split} split')
+        gen = torch.Generator().manual_seed(seed)
+        indices = torch.randperm(len(dataset), generator=gen)[:num].tolist()
+    images, labels = [], []
+    for i in indices:
+        item = dataset[i]
+        images.append(item['inputs'].float())
+        labels.append(int(item['data_samples'].gt_label))
+    return torch.stack(images), torch.tensor(labels, dtype=torch.int64)
+
+
+def calibration_images(args, cfg: Config, wrapper: Q.PixelSpaceModel,
+                       image_shape) -> torch.Tensor:
+    """``args.num_calib`` pixel-space calibration images from
+    ``args.calib``."""
+    if args.calib == 'real':
+        test_pipeline = cfg.get(SPLIT_LOADERS[args.split]).dataset.get(
+            'pipeline')
+        images, _ = load_split(cfg, 'train', args.num_calib, args.seed,
+                               pipeline=test_pipeline)
+        return images
+    if args.calib == 'noise':
+        return Q.gaussian_noise_images(
+            args.num_calib, image_shape, wrapper.mean.flatten(),
+            wrapper.std.flatten(), tuple(args.pixel_range), args.seed)
+    pool_dir = args.calib[len('pool:'):]
+    ckpt = args.pool_teacher_ckpt or args.checkpoint
+    pool = SyntheticPool.load(pool_dir,
+                              expected=dict(teacher_sha256=file_sha256(ckpt)))
+    if tuple(pool.image_shape or ()) != tuple(image_shape):
+        raise ValueError(f'the pool holds {pool.image_shape} images, the '
+                         f'evaluation split {tuple(image_shape)}')
+    if args.num_calib > len(pool):
+        raise ValueError(f'--num-calib {args.num_calib} exceeds the '
+                         f'{len(pool)} images of the pool {pool_dir}')
+    images, _ = pool.tensors()
+    gen = torch.Generator().manual_seed(args.seed)
+    pick = torch.randperm(len(pool), generator=gen)[:args.num_calib]
+    return images[pick].float()
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    start = time.time()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmdfkd')):
+        model = build_model(cfg, args.checkpoint)
+        wrapper = Q.PixelSpaceModel(model).eval()
+        images, labels = load_split(cfg, args.split)
+        calib = calibration_images(args, cfg, wrapper, images.shape[1:])
+
+    qmodel = Q.quantize_int8(
+        wrapper, Q.batches(calib, args.batch_size), calib[:2],
+        backend=args.backend, weight=args.weight_observer,
+        activation=args.act_observer)
+    if not Q.is_quantized(qmodel):
+        raise RuntimeError('the converted model holds no int8 weights')
+    fp = Q.evaluate(wrapper, images, labels)
+    q8 = Q.evaluate(qmodel, images, labels, reference=fp['predictions'],
+                    reference_logits=fp['logits'])
+
+    result = dict(
+        float_accuracy=fp['accuracy'],
+        int8_accuracy=q8['accuracy'],
+        agreement=q8['agreement'],
+        logit_sqnr_db=q8['sqnr_db'],
+        calibration=args.calib,
+        num_calib=int(calib.shape[0]),
+        split=args.split,
+        num_eval=int(images.shape[0]),
+        backend=args.backend,
+        weight_observer=args.weight_observer,
+        act_observer=args.act_observer,
+        quantization=Q.QUANTIZATION_PATH,
+        config=args.config,
+        checkpoint=args.checkpoint,
+        seed=args.seed,
+        seconds=round(time.time() - start, 1))
+    print(f'| model | {args.split} accuracy ({result["num_eval"]} images) |')
+    print('|---|---|')
+    print(f'| float | {result["float_accuracy"]:.2f} % |')
+    print(f'| int8 ({args.calib}, {result["num_calib"]} images) | '
+          f'{result["int8_accuracy"]:.2f} % |')
+    print(f'int8 and float agree on {result["agreement"]:.2f} % of the '
+          f'images; logit SQNR {result["logit_sqnr_db"]:.2f} dB; {Q.QUANTIZATION_PATH}, backend {args.backend}, weights '
+          f'{args.weight_observer}, activations {args.act_observer}, '
+          f'{result["seconds"]} s')
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+            f.write('\n')
+    return result
+
+
+if __name__ == '__main__':
+    main()
