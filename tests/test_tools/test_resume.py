@@ -8,7 +8,6 @@ rank's RNG states, and a two-process resume gives each rank its own.
 import glob
 import json
 import math
-import os
 import os.path as osp
 import signal
 import subprocess

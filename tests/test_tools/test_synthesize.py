@@ -4,7 +4,6 @@ import importlib.util
 import os.path as osp
 
 import pytest
-import torch
 
 from tests.conftest import ROOT
 

@@ -5,6 +5,7 @@ from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'RNGStateHook', 'StudentExportHook',
+    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'RNGStateHook',
+    'StudentExportHook',
     'SyntheticImageGridHook', 'make_grid_image'
 ]

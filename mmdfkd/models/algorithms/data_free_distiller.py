@@ -153,8 +153,9 @@ class DataFreeDistiller(BaseModel):
             raise ValueError(
                 f'{type(bn_terms[0]).__name__} matches the teacher\'s '
                 'BatchNorm statistics, but the teacher has no BatchNorm '
-                'layer with running statistics. Use a method without a BN-statistics term (e.g. DFAD, '
-                'DAFL, ZSKT) or a teacher with BatchNorm.')
+                'layer with running statistics. Use a method without a '
+                'BN-statistics term (e.g. DFAD, DAFL, ZSKT) or a teacher '
+                'with BatchNorm.')
         self._bn_recorder = BNMomentsRecorder(
             self.teacher) if bn_terms else None
         self._teacher_recorder = FeatureRecorder(

@@ -37,7 +37,8 @@ class ConvGenerator(nn.Module):
         if h % 4 or w % 4:
             raise ValueError(f'img_size must be a multiple of 4, got {h}×{w}')
         if out_act not in ('tanh', 'bn'):
-            raise ValueError(f"out_act must be 'tanh' or 'bn', got {out_act!r}")
+            raise ValueError(
+                f"out_act must be 'tanh' or 'bn', got {out_act!r}")
         self.latent_dim = latent_dim
         self.init_size = (h // 4, w // 4)
         c = base_channels

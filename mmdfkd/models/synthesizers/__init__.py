@@ -7,6 +7,7 @@ from .pool import SyntheticPool
 from .views import DifferentiableViews
 
 __all__ = [
-    'ContrastiveSynthesizer', 'contrastive_loss', 'DifferentiableViews', 'GeneratorSynthesizer', 'MemoryBank',
-    'PixelSynthesizer', 'SyntheticPool'
+    'ContrastiveSynthesizer', 'DifferentiableViews', 'GeneratorSynthesizer',
+    'MemoryBank', 'MetaSynthesizer', 'PixelSynthesizer', 'SyntheticPool',
+    'contrastive_loss'
 ]

@@ -117,8 +117,9 @@ class ContrastiveSynthesizer(BaseModule):
             if isinstance(m, _BatchNorm) and m.running_mean is not None
         ]
         if not layers:
-            raise ValueError('ContrastiveSynthesizer needs a teacher with '
-                             'BatchNorm layers (its features are their inputs)')
+            raise ValueError(
+                'ContrastiveSynthesizer needs a teacher with BatchNorm '
+                'layers (its features are their inputs)')
         for layer in layers:
             layer.register_forward_pre_hook(self._record)
         self._teacher_forward = teacher_forward

@@ -84,7 +84,8 @@ class PixelSynthesizer(BaseModule):
             best_total = torch.where(better, total.detach(), best_total)
             best_x = torch.where(better, x.detach(), best_x)
             best_losses = {
-                k: torch.where(better, v.detach(), best_losses.get(k, v.detach()))
+                k: torch.where(better, v.detach(),
+                               best_losses.get(k, v.detach()))
                 for k, v in losses.items()
             }
             optimizer.zero_grad(set_to_none=True)

@@ -6,7 +6,7 @@ import torch
 from mmdfkd.registry import MODELS
 from tests.conftest import distiller_cfg
 from tests.test_models.test_algorithms.test_data_free_distiller import (
-    latent_batch, optim_wrappers, snapshot)
+    latent_batch, snapshot)
 
 
 def pixel_cfg(teacher_cfg, student_cfg, **overrides):

@@ -1,4 +1,3 @@
-import pytest
 import torch
 
 from mmdfkd.models.losses import DistillContext, TotalVariationLoss
