@@ -4,9 +4,8 @@
 # against global views and 1,024 negatives from a memory bank of past
 # batches), keeps the lowest-loss batch in the pool; the student learns KL
 # at τ = 20 from batches drawn from the pool.
-_base_ = ['./_base_/data_free/digits.py']
+_base_ = ['./_base_/data_free/digits_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -32,27 +31,8 @@ model = dict(
     generator_losses=dict(
         bn=dict(type='BNStatisticsLoss'),
         onehot=dict(type='OneHotLoss', target='argmax', loss_weight=0.5),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    pool=dict(max_size=None),
-    schedule=[('synthesis', 1), ('student', 20)])
-
-max_iters = 30
-optim_wrapper = dict(_delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    _delete_=True,
-    student=[
-        dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,
-             by_epoch=False)
-    ])
-train_cfg = dict(max_iters=max_iters, val_interval=10)
-default_hooks = dict(checkpoint=dict(interval=20))
+        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)))
 custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
+    *_base_.custom_hooks,
     dict(type='ContrastiveMemoryBankHook', size=4096, num_negatives=1024),
 ]

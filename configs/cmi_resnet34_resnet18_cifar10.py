@@ -8,9 +8,8 @@
 # from a 40,960-entry memory bank; τ_cr 0.1); the lowest-loss batch joins
 # the pool. Then the student learns KL at τ = 20 on batches drawn from the
 # whole pool with random crop + flip; SGD 0.1, cosine. 200 rounds of 256.
-_base_ = ['./_base_/data_free/cifar10.py']
+_base_ = ['./_base_/data_free/cifar10_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -40,30 +39,8 @@ model = dict(
         bn=dict(type='BNStatisticsLoss'),
         onehot=dict(type='OneHotLoss', target='argmax', loss_weight=0.5),
         adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    student_views=dict(
-        type='DifferentiableViews',
-        transforms=[
-            dict(type='RandomCrop', size=(32, 32), padding=4),
-            dict(type='RandomHorizontalFlip'),
-        ]),
-    pool=dict(max_size=None),
     schedule=[('synthesis', 1), ('student', 400)])
-
-max_iters = 200
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=20))
 custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
+    *_base_.custom_hooks,
     dict(type='ContrastiveMemoryBankHook', size=40960, num_negatives=4096),
 ]

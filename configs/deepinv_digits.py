@@ -5,9 +5,8 @@
 # and stay smooth (TV ×1e-3), with random jitter and flips at each step;
 # keep the lowest-loss iterate in the pool. Each round: one synthesized
 # batch, then student steps on batches drawn from the whole pool.
-_base_ = ['./_base_/data_free/digits.py']
+_base_ = ['./_base_/data_free/digits_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -26,26 +25,4 @@ model = dict(
         bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
         onehot=dict(type='OneHotLoss', target='sampled'),
         competition=dict(type='AdversarialJSLoss'),
-        tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    pool=dict(max_size=None),
-    schedule=[('synthesis', 1), ('student', 20)])
-
-max_iters = 30
-optim_wrapper = dict(_delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    _delete_=True,
-    student=[
-        dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,
-             by_epoch=False)
-    ])
-train_cfg = dict(max_iters=max_iters, val_interval=10)
-default_hooks = dict(checkpoint=dict(interval=20))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-]
+        tv=dict(type='TotalVariationLoss', loss_weight=1e-3)))

@@ -8,9 +8,8 @@
 # iterate joins the pool. Then the student learns KL at τ = 20 on batches
 # drawn from the whole pool with the usual train augmentation (random crop
 # pad 4 + flip); SGD 0.1, cosine. 200 rounds: a pool of 51,200 images.
-_base_ = ['./_base_/data_free/cifar10.py']
+_base_ = ['./_base_/data_free/cifar10_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -31,29 +30,4 @@ model = dict(
         onehot=dict(type='OneHotLoss', target='sampled'),
         competition=dict(type='AdversarialJSLoss'),
         tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    student_views=dict(
-        type='DifferentiableViews',
-        transforms=[
-            dict(type='RandomCrop', size=(32, 32), padding=4),
-            dict(type='RandomHorizontalFlip'),
-        ]),
-    pool=dict(max_size=None),
     schedule=[('synthesis', 1), ('student', 400)])
-
-max_iters = 200
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=20))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-]

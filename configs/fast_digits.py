@@ -5,9 +5,8 @@
 # adversarial KL; the first layer of the generator is re-initialised every
 # 20 rounds. 20 warm-up rounds only synthesize; then each round adds a batch
 # and trains the student on batches drawn from the pool.
-_base_ = ['./_base_/data_free/digits.py']
+_base_ = ['./_base_/data_free/digits_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -22,22 +21,13 @@ model = dict(
         bn=dict(type='BNStatisticsLoss', momentum=0.9),
         onehot=dict(type='OneHotLoss', target='argmax'),
         adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    pool=dict(max_size=None),
-    warmup_rounds=20,
-    schedule=[('synthesis', 1), ('student', 20)])
+    warmup_rounds=20)
 
 max_iters = 300
-optim_wrapper = dict(_delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    _delete_=True,
-    student=[
-        dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,
-             by_epoch=False)
-    ])
+param_scheduler = dict(student=[
+    dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,
+         by_epoch=False)
+])
 train_cfg = dict(max_iters=max_iters, val_interval=20)
 default_hooks = dict(checkpoint=dict(interval=100))
 custom_hooks = [

@@ -8,9 +8,8 @@
 # is re-initialised every 20 rounds (our choice). 20 warm-up rounds only
 # synthesize; 200 rounds of 256 images (~51k) in all, each followed by 400
 # student steps (KL at τ = 20) on batches from the pool; SGD 0.1, cosine.
-_base_ = ['./_base_/data_free/cifar10.py']
+_base_ = ['./_base_/data_free/cifar10_pool.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     synthesizer=dict(
         _delete_=True,
@@ -31,31 +30,15 @@ model = dict(
         bn=dict(type='BNStatisticsLoss', momentum=0.9),
         onehot=dict(type='OneHotLoss', target='argmax'),
         adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    student_views=dict(
-        type='DifferentiableViews',
-        transforms=[
-            dict(type='RandomCrop', size=(32, 32), padding=4),
-            dict(type='RandomHorizontalFlip'),
-        ]),
-    pool=dict(max_size=None),
     warmup_rounds=20,
     schedule=[('synthesis', 1), ('student', 400)])
 
+# 20 warm-up rounds, then the 200 rounds of the shared schedule
 max_iters = 220
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
 param_scheduler = dict(
     student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=20))
+train_cfg = dict(max_iters=max_iters)
 custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
+    *_base_.custom_hooks,
     dict(type='GeneratorResetHook', layers=['project'], interval=20),
 ]

@@ -1,62 +1,13 @@
 # Fast DFKD (Fang et al., AAAI'22), CIFAR-100 ResNet-34 → ResNet-18.
 # Published: teacher 78.05 %, Fast-10 student 74.34 % (ALGORITHMS.md).
-# The recipe of fast_resnet34_resnet18_cifar10.py on
-# configs/_base_/data_free/cifar100.py (100 classes).
-# A meta-generator is cloned every round and adapted for 10 Adam steps
-# (generator 4e-3, fresh trainable latents 0.01) on BN statistics against a
-# momentum-0.9 target + one-hot + 0.5 masked adversarial KL (views: random
-# crop pad 4 + flip), then meta-updated (first-order MAML); its first layer
-# is re-initialised every 20 rounds (our choice). 20 warm-up rounds only
-# synthesize; 200 rounds of 256 images (~51k) in all, each followed by 400
-# student steps (KL at τ = 20) on batches from the pool; SGD 0.1, cosine.
-_base_ = ['./_base_/data_free/cifar100.py']
-
-train_dataloader = dict(dataset=dict(draws=1))
-model = dict(
-    synthesizer=dict(
-        _delete_=True,
-        type='MetaSynthesizer',
-        generator=_base_.generator,
-        inner_steps=10,
-        lr_g=4e-3,
-        lr_z=0.01,
-        meta_lr=4e-3,
-        meta='fomaml',
-        views=dict(
-            type='DifferentiableViews',
-            transforms=[
-                dict(type='RandomCrop', size=(32, 32), padding=4),
-                dict(type='RandomHorizontalFlip'),
-            ])),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', momentum=0.9),
-        onehot=dict(type='OneHotLoss', target='argmax'),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    student_views=dict(
-        type='DifferentiableViews',
-        transforms=[
-            dict(type='RandomCrop', size=(32, 32), padding=4),
-            dict(type='RandomHorizontalFlip'),
-        ]),
-    pool=dict(max_size=None),
-    warmup_rounds=20,
-    schedule=[('synthesis', 1), ('student', 400)])
-
-max_iters = 220
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='MultiOptimWrapperConstructor',
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    student=[dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False)])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=20))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='GeneratorResetHook', layers=['project'], interval=20),
+# The recipe of fast_resnet34_resnet18_cifar10.py with CIFAR-100 data and
+# 100-class networks (configs/_base_/data_free/cifar100_parts.py).
+_base_ = [
+    './fast_resnet34_resnet18_cifar10.py',
+    './_base_/data_free/cifar100_parts.py',
 ]
+
+model = _base_.cifar100_model
+train_dataloader = _base_.cifar100_train_dataloader
+val_dataloader = _base_.cifar100_val_dataloader
+test_dataloader = _base_.cifar100_test_dataloader

@@ -3,15 +3,4 @@
 # train the teacher with configs/teachers/wrn40_2_cifar100.py.
 _base_ = ['./fast_resnet34_resnet18_cifar100.py']
 
-model = dict(
-    teacher=dict(
-        backbone=dict(
-            _delete_=True, type='mmdfkd.WideResNet', depth=40,
-            widen_factor=2),
-        head=dict(in_channels=128)),
-    student=dict(
-        backbone=dict(
-            _delete_=True, type='mmdfkd.WideResNet', depth=16,
-            widen_factor=1),
-        head=dict(in_channels=64)),
-    teacher_ckpt='work_dirs/teachers/wrn40_2_cifar100/epoch_200.pth')
+model = _base_.cifar100_wrn_model
