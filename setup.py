@@ -39,7 +39,10 @@ setup(
         # mmcv is declared apart so that a full (compiled) mmcv already
         # installed is kept; the Makefile installs mmcv-lite when none is.
         'lite': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
-        'tests': ['pytest', 'tensorboard'],
+        # flwr for the Flower end-to-end test (tests/test_federated)
+        'tests': ['pytest', 'tensorboard', 'flwr>=1.41,<1.42'],
+        # FedGen's Flower apps (mmdfkd/federated/flower)
+        'fed': ['flwr>=1.41,<1.42'],
     },
     zip_safe=False,
 )

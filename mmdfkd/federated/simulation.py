@@ -41,6 +41,17 @@ def client_seed(seed: int, server_round: int, client_id: int) -> int:
     return (seed * 1_000_003 + server_round * 1_009 + client_id) % 2**31
 
 
+def client_means(updates: Sequence[ClientUpdate]) -> Dict[str, float]:
+    """Sample-weighted means of the clients' ``loss_*`` figures, as
+    ``train_loss_*``."""
+    n = sum(u.num_examples for u in updates)
+    keys = set.intersection(*(set(u.metrics) for u in updates))
+    return {
+        f'train_{k}': sum(u.metrics[k] * u.num_examples for u in updates) / n
+        for k in sorted(keys) if k.startswith('loss_')
+    }
+
+
 def simulate(server: FedGenServer,
              clients: Sequence[Tuple[torch.Tensor, torch.Tensor]],
              rounds: int,
@@ -102,9 +113,7 @@ def simulate(server: FedGenServer,
             raise RuntimeError(f'round {t}: every client dropped out '
                                f'({dropouts}); nothing to aggregate')
         metrics = server.finish_round(updates)
-        n = sum(u.num_examples for u in updates)
-        metrics['train_loss_ce'] = sum(u.metrics['loss_ce'] * u.num_examples
-                                       for u in updates) / n
+        metrics.update(client_means(updates))
         metrics['reg_weight'] = cfg['reg_weight']
         if evaluate is not None:
             metrics.update(evaluate(server.model))
