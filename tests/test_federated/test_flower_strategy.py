@@ -1,0 +1,127 @@
+"""The Flower strategy on real Flower messages, without a network: the
+generator travels as a second ArrayRecord, label counts come back in a
+ConfigRecord, a failed or silent node is a reported dropout."""
+import copy
+import importlib
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip('flwr', reason='Flower is the optional extra "fed"')
+
+from flwr.app import (ConfigRecord, Error, Message,  # noqa: E402
+                      MetricRecord, RecordDict)
+from flwr.supercore.task_identity import TaskIdentity  # noqa: E402
+
+from mmdfkd.federated import (FeatureGenerator, FedClassifier,  # noqa: E402
+                              FedGenServer)
+from mmdfkd.federated.flower.records import (counts_record,  # noqa: E402
+                                             to_record, to_state)
+from mmdfkd.federated.flower.strategy import FedGenStrategy  # noqa: E402
+
+
+class FakeGrid:
+    """The two Grid calls FedAvg's node sampling makes."""
+
+    def __init__(self, nodes):
+        self.nodes = nodes
+
+    def get_node_ids(self):
+        return list(self.nodes)
+
+
+@pytest.fixture
+def server_identity(monkeypatch):
+    # a message needs the id of the run it belongs to
+    monkeypatch.setattr(TaskIdentity, '_run_id', 1)
+    monkeypatch.setattr(TaskIdentity, '_node_id', 0)
+    monkeypatch.setattr(TaskIdentity, '_task_id', 1)
+
+
+def make_server():
+    torch.manual_seed(0)
+    model = FedClassifier(num_classes=3, latent_dim=8, base_channels=4)
+    gen = FeatureGenerator(3, latent_dim=8, noise_dim=4, hidden_dim=8)
+    return FedGenServer(model, gen, 3, gen_steps=2, gen_batch_size=8)
+
+
+def reply(msg, seed, counts):
+    torch.manual_seed(seed)
+    model = FedClassifier(num_classes=3, latent_dim=8, base_channels=4)
+    return Message(
+        content=RecordDict({
+            'arrays': to_record(model.state_dict()),
+            'metrics': MetricRecord({
+                'num-examples': int(sum(counts)),
+                'loss_ce': 1.0
+            }),
+            'label-counts': counts_record(np.asarray(counts)),
+        }),
+        reply_to=msg), model.state_dict()
+
+
+def test_round_through_the_strategy(server_identity):
+    server = make_server()
+    strategy = FedGenStrategy(server, min_train_nodes=3,
+                              min_available_nodes=3)
+    grid = FakeGrid([7, 8, 9])
+    initial = to_record(server.model.state_dict())
+    msgs = list(strategy.configure_train(1, initial, ConfigRecord(), grid))
+    assert sorted(m.metadata.dst_node_id for m in msgs) == [7, 8, 9]
+    # round 1: no trained generator yet
+    assert all('generator' not in m.content for m in msgs)
+    assert msgs[0].content['config']['reg-weight'] == 0.0
+
+    by_node = {m.metadata.dst_node_id: m for m in msgs}
+    r7, s7 = reply(by_node[7], 1, [4, 0, 2])
+    r8, s8 = reply(by_node[8], 2, [0, 10, 2])
+    failed = Message(Error(code=1, reason='client crashed'),
+                     reply_to=by_node[9])
+    arrays, metrics = strategy.aggregate_train(1, [r7, r8, failed])
+    state = to_state(arrays)
+    for key in state:
+        assert torch.allclose(state[key], (6 * s7[key] + 12 * s8[key]) / 18,
+                              atol=1e-6)
+    log = strategy.round_logs[-1]
+    assert sorted(log.participants) == [7, 8]
+    assert 'client crashed' in log.dropouts[9]
+    assert metrics['num_examples'] == 18
+
+    # round 2: the trained generator is the second ArrayRecord
+    msgs = list(strategy.configure_train(2, arrays, ConfigRecord(), grid))
+    sent = to_state(msgs[0].content['generator'])
+    for key, value in server.generator.state_dict().items():
+        assert torch.equal(sent[key], value)
+    conf = msgs[0].content['config']
+    assert conf['reg-weight'] == pytest.approx(0.98)
+    assert conf['label-probs'] == pytest.approx([4 / 18, 10 / 18, 4 / 18])
+    # node 9 never answers: reported, the round completes
+    by_node = {m.metadata.dst_node_id: m for m in msgs}
+    r7, _ = reply(by_node[7], 3, [4, 0, 2])
+    r8, _ = reply(by_node[8], 4, [0, 10, 2])
+    strategy.aggregate_train(2, [r7, r8])
+    assert 'no reply' in strategy.round_logs[-1].dropouts[9]
+
+
+def test_label_space_mismatch_over_flower(server_identity):
+    strategy = FedGenStrategy(make_server(), min_train_nodes=1,
+                              min_available_nodes=1)
+    msg, = strategy.configure_train(
+        1, to_record(strategy.server.model.state_dict()), ConfigRecord(),
+        FakeGrid([5]))
+    bad, _ = reply(msg, 1, [1, 2, 3, 4])  # 4 label counts, not 3
+    with pytest.raises(ValueError, match='label space'):
+        strategy.aggregate_train(1, [bad])
+    no_counts = copy.copy(bad)
+    del no_counts.content['label-counts']
+    with pytest.raises(ValueError, match='label-counts'):
+        strategy.aggregate_train(1, [no_counts])
+
+
+def test_missing_flower_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'flwr', None)  # import flwr fails
+    monkeypatch.delitem(sys.modules, 'mmdfkd.federated.flower')
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[fed\]"'):
+        importlib.import_module('mmdfkd.federated.flower')

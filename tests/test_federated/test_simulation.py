@@ -1,0 +1,92 @@
+"""In-process rounds: dropouts are reported, FedGen learns on digits."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmdfkd.federated import FeatureGenerator, FedClassifier, FedGenServer
+from mmdfkd.federated.experiment import (accuracy, client_splits,
+                                         digits_tensors, run_method)
+from mmdfkd.federated.simulation import simulate
+from tests.conftest import ROOT
+
+LOCAL = dict(steps=2, batch_size=8, lr=0.05, momentum=0.9,
+             reg_batch_size=8)
+
+
+def toy_clients(n=3):
+    torch.manual_seed(0)
+    return [(torch.rand(10, 1, 8, 8), torch.randint(0, 3, (10, )))
+            for _ in range(n)]
+
+
+def toy_server():
+    torch.manual_seed(0)
+    model = FedClassifier(num_classes=3, latent_dim=8, base_channels=4)
+    gen = FeatureGenerator(3, latent_dim=8, noise_dim=4, hidden_dim=8)
+    return FedGenServer(model, gen, 3, gen_steps=2, gen_batch_size=8)
+
+
+def test_dropout_mid_round_is_reported_and_the_round_completes():
+    server = toy_server()
+    logs = simulate(server, toy_clients(), rounds=2, local_cfg=LOCAL,
+                    dropout=lambda t, cid: (t, cid) == (2, 1))
+    assert logs[0].participants == [0, 1, 2] and not logs[0].dropouts
+    assert logs[1].participants == [0, 2]
+    assert 'dropped mid-round' in logs[1].dropouts[1]
+    # only the two remaining clients' samples were aggregated
+    assert logs[1].metrics['num_examples'] == 20
+    # round 2 used the generator trained after round 1
+    assert logs[0].metrics['reg_weight'] == 0.0
+    assert logs[1].metrics['reg_weight'] == pytest.approx(0.98)
+    assert logs[1].metrics['train_loss_reg'] > 0
+
+
+def test_a_failing_client_is_a_dropout():
+    clients = toy_clients()
+    # client 2 carries a label outside the label space: its step fails
+    clients[2] = (clients[2][0], torch.full((10, ), 5))
+    logs = simulate(toy_server(), clients, rounds=1, local_cfg=LOCAL)
+    assert logs[0].participants == [0, 1]
+    assert 2 in logs[0].dropouts
+
+
+def test_bad_clients_are_refused():
+    clients = toy_clients()
+    clients[1] = (clients[1][0][:0], clients[1][1][:0])
+    with pytest.raises(ValueError, match='client 1 has no samples'):
+        simulate(toy_server(), clients, 1, LOCAL)
+    with pytest.raises(RuntimeError, match='every client dropped out'):
+        simulate(toy_server(), toy_clients(), 1, LOCAL,
+                 dropout=lambda t, cid: True)
+
+
+def test_fedgen_learns_digits_in_a_few_rounds():
+    cfg = Config.fromfile(f'{ROOT}/configs/federated/fedgen_digits.py')
+    cfg.partition.update(num_clients=3, alpha=1.0)
+    cfg.local.steps = 30
+    cfg.server.gen_steps = 10
+    out = run_method(cfg, 'fedgen', seed=0, rounds=3)
+    logs = out['logs']
+    assert [log.server_round for log in logs] == [1, 2, 3]
+    assert logs[-1].metrics['train_loss_reg'] > 0
+    # ten classes: chance is 10 %
+    assert out['val_accuracy'] > 40
+    assert out['val_accuracy'] == pytest.approx(
+        logs[-1].metrics['val_accuracy'])
+
+
+def test_client_splits_follow_the_config():
+    cfg = Config.fromfile(f'{ROOT}/configs/federated/fedgen_digits.py')
+    images, labels = digits_tensors('train')
+    assert images.shape == (1068, 1, 8, 8) and 0 <= images.min()
+    assert images.max() <= 1
+    clients = client_splits(cfg, 0, images, labels)
+    assert len(clients) == cfg.partition.num_clients == 10
+    assert sum(len(y) for _, y in clients) == 1068
+    assert min(len(y) for _, y in clients) >= cfg.partition.min_size
+
+
+def test_accuracy_in_percent():
+    labels = torch.tensor([0, 1, 2, 2])
+    logits = torch.eye(3)[[0, 1, 2, 0]]
+    assert accuracy(torch.nn.Identity(), logits, labels) == 75.0
