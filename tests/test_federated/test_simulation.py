@@ -1,4 +1,7 @@
 """In-process rounds: dropouts are reported, FedGen learns on digits."""
+import ast
+import glob
+
 import pytest
 import torch
 from mmengine.config import Config
@@ -90,3 +93,19 @@ def test_accuracy_in_percent():
     labels = torch.tensor([0, 1, 2, 2])
     logits = torch.eye(3)[[0, 1, 2, 0]]
     assert accuracy(torch.nn.Identity(), logits, labels) == 75.0
+
+
+def test_the_algorithm_does_not_import_flower():
+    """Only mmdfkd/federated/flower/ may import flwr."""
+    files = glob.glob(f'{ROOT}/mmdfkd/federated/*.py')
+    assert len(files) >= 7
+    for path in files:
+        tree = ast.parse(open(path).read())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or '']
+            assert not any(n.split('.')[0] == 'flwr' or 'flower' in n
+                           for n in names), (path, names)
