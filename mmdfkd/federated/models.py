@@ -108,6 +108,9 @@ class FeatureGenerator(nn.Module):
         """
         if noise is None:
             noise = torch.randn(
-                labels.shape[0], self.noise_dim, generator=generator)
+                labels.shape[0],
+                self.noise_dim,
+                generator=generator,
+                device=labels.device)
         onehot = F.one_hot(labels, self.num_classes).to(noise.dtype)
         return self.body(torch.cat([noise, onehot], dim=1)), noise

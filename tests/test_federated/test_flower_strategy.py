@@ -125,3 +125,10 @@ def test_missing_flower_says_how_to_install(monkeypatch):
     monkeypatch.delitem(sys.modules, 'mmdfkd.federated.flower')
     with pytest.raises(ImportError, match=r'pip install -e "\.\[fed\]"'):
         importlib.import_module('mmdfkd.federated.flower')
+
+
+def test_default_config_path_resolves_from_anywhere(tmp_path, monkeypatch):
+    from mmdfkd.federated.flower.records import load_config
+    monkeypatch.chdir(tmp_path)  # e.g. a SuperExec's working directory
+    cfg = load_config('configs/federated/fedgen_digits.py')
+    assert cfg.partition.num_clients == 10

@@ -33,7 +33,6 @@ def main(grid: Grid, context: Context) -> None:
     method, seed = str(rc['method']), int(rc['seed'])
     rounds = int(rc['num-server-rounds']) or cfg.rounds
     nodes = int(rc['min-nodes'])
-    cfg.partition.num_clients = nodes
     server = build_server(cfg, method, seed)
     strategy = FedGenStrategy(
         server, min_train_nodes=nodes, min_available_nodes=nodes)
