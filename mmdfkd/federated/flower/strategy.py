@@ -1,11 +1,13 @@
 """A Flower strategy for FedGen: FedAvg's message flow, with the
 generator as a second ArrayRecord and the label counts read back."""
+import logging
 from typing import Iterable, List, Optional, Tuple
 
 import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.serverapp import Grid
 from flwr.serverapp.strategy import FedAvg
+from mmengine.logging import print_log
 
 from mmdfkd.federated.client import ClientUpdate
 from mmdfkd.federated.server import FedGenServer
@@ -76,6 +78,9 @@ class FedGenStrategy(FedAvg):
         for node in self._sent:
             if int(node) not in answered:
                 dropouts[int(node)] = 'no reply before the round timeout'
+        if dropouts:
+            print_log(f'round {server_round}: {len(dropouts)} node(s) '
+                      f'dropped out: {dropouts}', 'current', logging.WARNING)
         updates = [self._update(m) for m in valid]
         if not updates:
             raise RuntimeError(f'round {server_round}: every node dropped '
