@@ -54,3 +54,30 @@ def test_missing_latents_or_pairs_are_errors():
         term(ctx_of(torch.randn(1, 3), torch.randn(1, 2)))
     with pytest.raises(ValueError, match='eps'):
         InterSampleDiversityLoss(eps=0)
+
+
+def test_two_processes_average_over_every_pair(two_process_results):
+    """Ranks hold 3 and 5 of the 8 samples and pair within their own
+    halves; ℓ_z is the mean over the pairs of both ranks (1 + 2), the same
+    on every rank, and the rank-averaged generator gradient (DDP) is the
+    gradient of that global term."""
+    from toy_nets import (DIST_SPLIT, build_context, dist_latents,
+                          make_generator, make_teacher)
+    z_parts = dist_latents().split(list(DIST_SPLIT))
+    generator, teacher = make_generator(), make_teacher()
+    ratios = []
+    for z in z_parts:
+        probs = build_context(generator(z), teacher).teacher_logits.softmax(1)
+        n = len(z) // 2
+        ratios.append((probs[n:2 * n] - probs[:n]).norm(dim=1) /
+                      (z[n:2 * n] - z[:n]).norm(dim=1))
+    ratios = torch.cat(ratios)
+    assert len(ratios) == 3
+    reference = 1 / (ratios.mean() + 1e-5)
+    reference.backward()
+    for rank_result in two_process_results:
+        assert_close(rank_result['diversity']['value'], reference.detach())
+    for name, p in generator.named_parameters():
+        mean_grad = sum(r['diversity']['grads'][name]
+                        for r in two_process_results) / 2
+        assert_close(mean_grad, p.grad, rtol=1e-4, atol=1e-9)
