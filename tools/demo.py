@@ -39,6 +39,7 @@ METHODS = {
     'deepinv': 'configs/deepinv_digits.py',
     'cmi': 'configs/cmi_digits.py',
     'fast': 'configs/fast_digits.py',
+    'rdskd': 'configs/rdskd_digits.py',
 }
 
 

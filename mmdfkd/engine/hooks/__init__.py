@@ -1,11 +1,13 @@
 from .generator_reset_hook import GeneratorResetHook
+from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
 from .rng_state_hook import RNGStateHook
+from .schedule_switch_hook import ScheduleSwitchHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'RNGStateHook',
-    'StudentExportHook',
+    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'LossSnapshotHook',
+    'RNGStateHook', 'ScheduleSwitchHook', 'StudentExportHook',
     'SyntheticImageGridHook', 'make_grid_image'
 ]

@@ -214,7 +214,11 @@ class DataFreeDistiller(BaseModel):
 
     def optim_targets(self) -> Dict[str, nn.Module]:
         """The modules each optimiser of ``optim_wrapper`` trains."""
-        return dict(student=self.student, **self.synthesizer.optim_targets())
+        student = self.student
+        if any(p.requires_grad for p in self.student_losses.parameters()):
+            # trainable loss heads (e.g. CRD's embeddings) learn with it
+            student = nn.ModuleList([student, self.student_losses])
+        return dict(student=student, **self.synthesizer.optim_targets())
 
     def ddp_targets(self) -> List[str]:
         """Paths of the submodules a distributed wrapper wraps in DDP."""
@@ -290,6 +294,7 @@ class DataFreeDistiller(BaseModel):
             # The unwrapped student: its DDP reducer expects no gradient here.
             ctx = self._context(images, y, terms, unwrap_model(self.student),
                                 teacher_grad=True)
+            ctx.latents = z  # read by the inter-sample diversity term
             losses = {name: term(ctx) for name, term in terms.items()}
         return self._update('generator', wrapper, losses)
 

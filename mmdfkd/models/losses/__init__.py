@@ -5,14 +5,18 @@ from .base import LossTerm
 from .bn_statistics import BNStatisticsLoss
 from .class_balance import ClassBalanceLoss
 from .context import BNMoments, DistillContext
+from .crd import CRDLoss
+from .diversity import InterSampleDiversityLoss
 from .image_prior import TotalVariationLoss
+from .increment_penalty import ExpIncrementPenalty
 from .kd import AttentionTransferLoss, KLDivergenceLoss, L1LogitsLoss
 from .onehot import OneHotLoss
 
 __all__ = [
     'ActivationLoss', 'AdversarialJSLoss', 'AdversarialKLLoss',
     'AdversarialL1Loss', 'AttentionTransferLoss', 'BNMoments',
-    'BNStatisticsLoss', 'ClassBalanceLoss', 'DistillContext',
-    'KLDivergenceLoss', 'L1LogitsLoss', 'LossTerm', 'MaskedAdversarialKLLoss',
-    'OneHotLoss', 'TotalVariationLoss'
+    'BNStatisticsLoss', 'ClassBalanceLoss', 'CRDLoss', 'DistillContext',
+    'ExpIncrementPenalty', 'InterSampleDiversityLoss', 'KLDivergenceLoss',
+    'L1LogitsLoss', 'LossTerm', 'MaskedAdversarialKLLoss', 'OneHotLoss',
+    'TotalVariationLoss'
 ]

@@ -34,6 +34,10 @@ class DistillContext:
         teacher_feats (dict): Recorded teacher activations by record name.
         student_feats (dict): Recorded student activations by record name.
         bn_moments (list[BNMoments]): Teacher BatchNorm input moments.
+        latents (Tensor, optional): (N, D) latents the batch was generated
+            from (generator steps).
+        sample_idx (Tensor, optional): (N,) dataset indices of the samples
+            (real-data distillation).
     """
     images: torch.Tensor
     teacher_logits: torch.Tensor
@@ -43,6 +47,8 @@ class DistillContext:
     teacher_feats: Dict[str, torch.Tensor] = field(default_factory=dict)
     student_feats: Dict[str, torch.Tensor] = field(default_factory=dict)
     bn_moments: List[BNMoments] = field(default_factory=list)
+    latents: Optional[torch.Tensor] = None
+    sample_idx: Optional[torch.Tensor] = None
 
     def row_labels(self) -> torch.Tensor:
         """The sampled labels, one per row."""

@@ -21,7 +21,7 @@ from mmdfkd.models.algorithms.recorders import (BNMomentsRecorder,
 from mmdfkd.models.algorithms.task_adapter import (logits_to_rows,
                                                    rows_per_sample)
 from mmdfkd.models.losses import (BNStatisticsLoss, ClassBalanceLoss,
-                                  DistillContext)
+                                  DistillContext, InterSampleDiversityLoss)
 
 NZ = 8
 IMG_SHAPE = (3, 6, 6)
@@ -206,6 +206,7 @@ def global_batch_terms() -> Dict[str, nn.Module]:
         'bn_l2': BNStatisticsLoss(mode='l2'),
         'bn_gaussian_kl': BNStatisticsLoss(mode='gaussian_kl'),
         'class_balance': ClassBalanceLoss(),
+        'diversity': InterSampleDiversityLoss(),
     }
 
 
@@ -218,6 +219,7 @@ def terms_values_and_grads(z: torch.Tensor) -> Dict[str, dict]:
     for name, term in global_batch_terms().items():
         zero_grads(generator)
         ctx = build_context(generator(z), teacher)
+        ctx.latents = z
         loss = term(ctx)
         loss.backward()
         results[name] = dict(

@@ -1,0 +1,74 @@
+# Data-free distillation on SVHN: WRN-40-2 teacher → WRN-16-1 student
+# (configs/_base_/models/wrn_svhn.py), a generator of 32×32 RGB images,
+# latent batches as the training "data"; the first 5,000 training images
+# as the validation set (never trained on; model selection never touches
+# the test split), the test split for tests.
+_base_ = [
+    '../datasets/svhn.py',
+    '../models/wrn_svhn.py',
+    './runtime.py',
+]
+
+# Train it with configs/teachers/wrn40_2_svhn.py, then point this at it.
+teacher_ckpt = 'work_dirs/teachers/wrn40_2_svhn/epoch_40.pth'
+
+latent_dim = 1000
+draws = 1
+# The batch every loss sees; each of N processes draws 1/N of it.
+global_batch_size = 512
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=global_batch_size,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type='LatentDataset',
+        latent_dim=latent_dim,
+        draws=draws,
+        num_classes=10))
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=256,
+    num_workers=4,
+    dataset=dict(
+        type=_base_.dataset_type,
+        data_root=_base_.data_root,
+        split='train',
+        indices=5000,
+        pipeline=_base_.test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+
+generator = dict(
+    type='ConvGenerator',
+    latent_dim=latent_dim,
+    img_size=32,
+    out_channels=3,
+    base_channels=128)
+model = dict(
+    type='DataFreeDistiller',
+    teacher=_base_.wrn40_2_svhn,
+    student=_base_.wrn16_1_svhn,
+    teacher_ckpt=teacher_ckpt,
+    synthesizer=dict(type='GeneratorSynthesizer', generator=generator))
+default_hooks = dict(
+    logger=dict(interval=100), checkpoint=dict(interval=2000))
+
+# Defaults of the online-generator methods; the method files override them.
+max_iters = 12000
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
+    student=dict(
+        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
+param_scheduler = dict(
+    generator=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
+    student=[
+        dict(
+            type='CosineAnnealingLR',
+            T_max=max_iters,
+            eta_min=1e-3,
+            by_epoch=False)
+    ])
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)
