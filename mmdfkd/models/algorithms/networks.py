@@ -41,7 +41,8 @@ def network_cfg(cfg: Union[str, dict]) -> dict:
 
 def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
     """Build the teacher or student, with a hint when the scope is missing."""
-    model_cfg = network_cfg(cfg)
+    # nested dicts as ConfigDicts: mmseg reads e.g. `test_cfg.mode`
+    model_cfg = ConfigDict(network_cfg(cfg))
     try:
         return MODELS.build(model_cfg)
     except KeyError as e:
