@@ -1,5 +1,10 @@
+from .camvid import CamVidDataset
 from .digits import DigitsDataset
 from .latent_dataset import LatentDataset
+from .street_scenes import write_street_scenes
 from .synthetic_pool_dataset import SyntheticPoolDataset
 
-__all__ = ['DigitsDataset', 'LatentDataset', 'SyntheticPoolDataset']
+__all__ = [
+    'CamVidDataset', 'DigitsDataset', 'LatentDataset', 'SyntheticPoolDataset',
+    'write_street_scenes'
+]
