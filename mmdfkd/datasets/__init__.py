@@ -1,10 +1,11 @@
 from .camvid import CamVidDataset
 from .digits import DigitsDataset
 from .latent_dataset import LatentDataset
+from .nyuv2 import NYUv2Dataset
 from .street_scenes import write_street_scenes
 from .synthetic_pool_dataset import SyntheticPoolDataset
 
 __all__ = [
-    'CamVidDataset', 'DigitsDataset', 'LatentDataset', 'SyntheticPoolDataset',
-    'write_street_scenes'
+    'CamVidDataset', 'DigitsDataset', 'LatentDataset', 'NYUv2Dataset',
+    'SyntheticPoolDataset', 'write_street_scenes'
 ]
