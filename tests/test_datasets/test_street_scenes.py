@@ -1,17 +1,11 @@
 import filecmp
 import os
-import os.path as osp
-import runpy
 
-import cv2
 import numpy as np
 import pytest
-from mmengine.config import Config
-from mmengine.registry import DATASETS
 
-from mmdfkd.datasets import CamVidDataset, write_street_scenes
+from mmdfkd.datasets import write_street_scenes
 from mmdfkd.datasets.street_scenes import render_scene
-from tests.conftest import ROOT
 
 
 def _scenes(split, num, size=(64, 64)):
@@ -86,30 +80,3 @@ def test_bad_arguments(tmp_path):
         write_street_scenes(str(tmp_path), size=(16, 16))
     with pytest.raises(ValueError, match='num_val must be >= 0'):
         write_street_scenes(str(tmp_path), num_val=-1)
-
-
-def test_cli_output_loads_with_base_config(tmp_path, monkeypatch, capsys):
-    out = str(tmp_path / 'scenes')
-    monkeypatch.setattr('sys.argv', [
-        'street_scenes.py', out, '--num-train', '4', '--num-val', '3',
-        '--num-test', '2', '--size', '48', '64'
-    ])
-    runpy.run_path(
-        osp.join(ROOT, 'tools/dataset_converters/street_scenes.py'),
-        run_name='__main__')
-    assert "'train': 4" in capsys.readouterr().out
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/_base_/datasets/street_scenes.py'))
-    sizes = {}
-    for split in ('train', 'val', 'test'):
-        ds_cfg = cfg[f'{split}_dataloader'].dataset
-        ds_cfg.data_root = out
-        ds = DATASETS.build(ds_cfg)
-        assert isinstance(ds, CamVidDataset)
-        sizes[split] = len(ds)
-    assert sizes == dict(train=4, val=3, test=2)
-    sample = ds[0]
-    assert sample['inputs'].shape == (3, 48, 64)
-    gt = sample['data_samples'].gt_sem_seg.data.numpy()[0]
-    raw = cv2.imread(osp.join(out, 'testannot', 'scene_00000.png'), 0)
-    np.testing.assert_array_equal(gt, np.where(raw == 11, 255, raw))
