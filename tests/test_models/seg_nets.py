@@ -84,3 +84,35 @@ def seg_distiller(**overrides) -> dict:
         schedule=[('student', 2), ('generator', 1)])
     cfg.update(overrides)
     return cfg
+
+
+def tiny_scenes(root: str) -> str:
+    """Four 32×32 street scenes per split in CamVid's layout; returns the
+    (absolute) root."""
+    import os.path as osp
+
+    from mmdfkd.datasets.street_scenes import write_street_scenes
+    root = osp.abspath(str(root))
+    write_street_scenes(root, 4, 4, 4, size=(32, 32), seed=0)
+    return root
+
+
+def random_street_teacher(path: str) -> str:
+    """Weights of the street-scenes teacher config, randomly initialised
+    (a stand-in for a trained teacher where only shapes matter)."""
+    import os.path as osp
+
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmdfkd.registry import MODELS
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs/teachers/deeplabv3_street_scenes.py'))
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        teacher = MODELS.build(cfg.model)
+    teacher.init_weights()
+    torch.save(dict(state_dict=teacher.state_dict()), str(path))
+    return str(path)
