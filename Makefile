@@ -10,7 +10,7 @@ CONSTRAINTS := requirements/constraints.txt
 # 2-core machine. Set it yourself to override.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo test env clean
+.PHONY: demo demo-seg test env clean
 
 env: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ $(VENV)/.installed: setup.py $(CONSTRAINTS)
 
 demo: env
 	$(PY) tools/demo.py --method $(METHOD) --nproc $(NPROC)
+
+# Data-free DDAD segmentation on synthetic street scenes (tools/demo_seg.py).
+demo-seg: env
+	$(PY) tools/demo_seg.py
 
 test: env
 	$(PY) -m pytest -q tests

@@ -274,9 +274,6 @@ class DataFreeDistiller(BaseModel):
             k: v.clone()
             for k, v in self.teacher.state_dict().items()
         }
-        # Not even started: a teacher config's init_cfg may name pretrained
-        # backbone weights to fetch (mmseg's ResNet-50 recipes do).
-        self.teacher._is_init = True
         super().init_weights()
         self.teacher.load_state_dict(teacher_state)
         if self.student_ema is not None:

@@ -154,3 +154,14 @@ def test_classifier_and_segmentor_do_not_pair(teacher_cfg):
         type='mmpretrain.ClsDataPreprocessor', mean=[0] * 3, std=[1] * 3)
     with pytest.raises(ValueError, match='do not line up'):
         MODELS.build(cfg)
+
+
+def test_teacher_never_fetches_pretrained_weights():
+    """A teacher recipe naming pretrained backbone weights (mmseg's R50
+    ones do) builds without them: its weights come from teacher_ckpt."""
+    cfg = seg_distiller()
+    cfg['teacher']['pretrained'] = 'open-mmlab://resnet50_v1c'
+    m = MODELS.build(cfg)
+    init_cfg = m.teacher.backbone.init_cfg
+    assert 'Pretrained' not in str(init_cfg), init_cfg
+    m.init_weights()  # would try to download otherwise
