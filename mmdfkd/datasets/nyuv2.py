@@ -142,6 +142,7 @@ class NYUv2Dataset(BaseSegDataset):
             **kwargs)
 
     def _read_splits(self) -> Dict[str, np.ndarray]:
+        """The 1-based indices of every split, from ``splits.mat``."""
         from scipy.io import loadmat
         path = osp.join(self.data_root, self.META_DIR, 'splits.mat')
         if not osp.isfile(path):

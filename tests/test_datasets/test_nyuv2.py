@@ -141,6 +141,16 @@ def test_missing_meta_data_names_layout(tmp_path):
         NYUv2Dataset(data_root=str(tmp_path / 'elsewhere'))
 
 
+def test_splits_mat_without_test_indices(tmp_path):
+    root = write_nyuv2(tmp_path)
+    savemat(
+        osp.join(root, 'nyuv2-meta-data', 'splits.mat'),
+        dict(trainNdxs=np.array(TRAIN, np.float64)[:, None]))
+    with pytest.raises(ValueError,
+                       match=r"splits\.mat' has no 'testNdxs'.*trainNdxs"):
+        NYUv2Dataset(data_root=root, split='test')
+
+
 def test_unrecognised_image_names(tmp_path):
     root = write_nyuv2(tmp_path)
     img_dir = osp.join(root, '480_640', 'IMAGE')
