@@ -74,7 +74,7 @@ model = dict(
     teacher_ckpt=teacher_ckpt,
     synthesizer=dict(type='GeneratorSynthesizer', generator=generator))
 
-max_iters = 500
+max_iters = 900
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',
     generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
