@@ -4,8 +4,8 @@
    layout) to disk, unless they are there already.
 2. Trains the small DeepLabV3 teacher on their train split with the
    standard runner (or reuses its cached weights).
-3. Distils a half-width DeepLabV3-MobileNetV2 student with DDAD: no
-   training image is read, only latent batches.
+3. Distils a quarter-width DeepLabV3 student (ResNetV1c-18 at 8 base
+   channels) with DDAD: no training image is read, only latent batches.
 4. Evaluates teacher and the final student (mIoU, mmseg's IoUMetric) on
    the held-out test split and writes ``<work-dir>/summary.json``.
 

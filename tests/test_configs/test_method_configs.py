@@ -58,7 +58,8 @@ def test_config_runs_one_round(config):
         wrappers = OPTIM_WRAPPER_CONSTRUCTORS.build(
             dict(type=constructor, optim_wrapper_cfg=optim))(model)
         latents = DATASETS.build(cfg.train_dataloader.dataset)
-    batch = torch.utils.data.default_collate([latents[i] for i in range(batch_size)])
+    batch = torch.utils.data.default_collate(
+        [latents[i] for i in range(batch_size)])
     model.train()
     log = model.train_step(batch, wrappers)
     phases = {phase for phase, count in model.schedule if count}
