@@ -109,3 +109,27 @@ def test_classifier_gets_a_clear_error(teacher_cfg, student_cfg, tmp_path):
     runner = fake_runner(m, tmp_path, None)
     with pytest.raises(TypeError, match='SyntheticImageGridHook'):
         SegPredictionGridHook(interval=1).after_train_iter(runner, 3)
+
+
+
+def test_fallback_palette_covers_every_class(tmp_path):
+    """A missing or short palette gives way to one colour per class, also
+    for classes only the student predicts (a 2-process run once failed on
+    rank 1 here: the palette was sized by the teacher's labels)."""
+    runner = SimpleNamespace(visualizer=SimpleNamespace(dataset_meta=None))
+    assert len(SegPredictionGridHook._palette(runner, 5)) == 5
+    runner.visualizer.dataset_meta = dict(palette=[[0, 0, 0], [9, 9, 9]])
+    assert len(SegPredictionGridHook._palette(runner, 5)) == 5
+    full = [[i, i, i] for i in range(5)]
+    runner.visualizer.dataset_meta = dict(palette=full)
+    assert SegPredictionGridHook._palette(runner, 5) is full
+
+    torch.manual_seed(0)
+    m = MODELS.build(seg_distiller())
+    m.init_weights()
+    with torch.no_grad():  # the student predicts class 4 everywhere
+        m.student.decode_head.conv_seg.bias[4] = 100.0
+    m.last_images = torch.rand(2, 3, 32, 32) * 255
+    hook = SegPredictionGridHook(interval=1)
+    hook.after_train_iter(fake_runner(m, tmp_path, [[0, 0, 0]]), 3)
+    assert osp.isfile(hook.last_path)

@@ -62,10 +62,11 @@ class SegPredictionGridHook(Hook):
                     'SegPredictionGridHook draws per-pixel predictions, but '
                     f'the {role} gives {tuple(logits.shape)} logits; use '
                     'SyntheticImageGridHook for classifiers.')
+            num_classes = logits.shape[1]
             maps[role] = torch.nn.functional.interpolate(
                 logits, size=images.shape[-2:], mode='bilinear',
                 align_corners=False).argmax(1)
-        palette = self._palette(runner, maps['teacher'].max() + 1)
+        palette = self._palette(runner, num_classes)
         low, high = unwrap_model(model.synthesizer).pixel_range
         grid = make_grid_image(
             interleave(images, colorize(maps['teacher'], palette),
@@ -81,14 +82,15 @@ class SegPredictionGridHook(Hook):
                                        self.last_path)
 
     @staticmethod
-    def _palette(runner, needed: int) -> Sequence[Sequence[int]]:
+    def _palette(runner, num_classes: int) -> Sequence[Sequence[int]]:
         """The palette of the dataset the visualizer knows (the validation
-        loop gives it the val dataset's meta), or a fixed random one."""
+        loop gives it the val dataset's meta), or a fixed random one when
+        there is none or it has fewer colours than classes."""
         meta = getattr(runner.visualizer, 'dataset_meta', None) or {}
         palette = meta.get('palette')
-        if palette is None or len(palette) < int(needed):
+        if palette is None or len(palette) < num_classes:
             rng = np.random.default_rng(0)
-            palette = rng.integers(0, 256, (max(int(needed), 1), 3))
+            palette = rng.integers(0, 256, (num_classes, 3))
         return palette
 
 
