@@ -10,7 +10,7 @@ CONSTRAINTS := requirements/constraints.txt
 # 2-core machine. Set it yourself to override.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo demo-fedgen test env clean
+.PHONY: demo demo-seg demo-fedgen test env clean
 
 env: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ $(VENV)/.installed: setup.py $(CONSTRAINTS)
 
 demo: env
 	$(PY) tools/demo.py --method $(METHOD) --nproc $(NPROC)
+
+# Data-free DDAD segmentation on synthetic street scenes (tools/demo_seg.py).
+demo-seg: env
+	$(PY) tools/demo_seg.py
 
 # FedGen vs FedAvg on digits (K = 10 clients, Dirichlet 0.1), 3 seeds:
 # work_dirs/demo_fedgen/summary.json

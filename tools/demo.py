@@ -34,6 +34,7 @@ TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
 METHODS = {
     'dfq': 'configs/dfq_digits.py',
     'dfad': 'configs/dfad_digits.py',
+    'ddad': 'configs/ddad_digits.py',
     'dafl': 'configs/dafl_digits.py',
     'zskt': 'configs/zskt_digits.py',
     'deepinv': 'configs/deepinv_digits.py',

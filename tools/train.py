@@ -9,6 +9,7 @@ import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
 from mmdfkd.engine.amp import enable_amp
 from mmdfkd.engine.global_batch import apply_global_batch
+from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -66,6 +67,9 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
 
+    # missing data folder, teacher weights or a class mismatch: fail now,
+    # before the runner builds anything
+    preflight(cfg)
     apply_global_batch(cfg)
     if args.amp:
         enable_amp(cfg)

@@ -1,6 +1,12 @@
+from .camvid import CamVidDataset
 from .digits import DigitsDataset
 from .latent_dataset import LatentDataset
+from .nyuv2 import NYUv2Dataset
+from .street_scenes import write_street_scenes
 from .svhn import SVHN
 from .synthetic_pool_dataset import SyntheticPoolDataset
 
-__all__ = ['DigitsDataset', 'LatentDataset', 'SVHN', 'SyntheticPoolDataset']
+__all__ = [
+    'CamVidDataset', 'DigitsDataset', 'LatentDataset', 'NYUv2Dataset', 'SVHN',
+    'SyntheticPoolDataset', 'write_street_scenes'
+]

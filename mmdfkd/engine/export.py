@@ -11,9 +11,11 @@ from mmdfkd.models.algorithms.networks import network_cfg
 from mmdfkd.utils import unwrap_model
 
 #: What an exported config keeps of the training config to evaluate the
-#: student with the ordinary tools (e.g. mmpretrain's or mmseg's test.py).
+#: student with the ordinary tools (e.g. mmpretrain's or mmseg's test.py;
+#: mmseg's ``inference_model`` reads the top-level ``test_pipeline``).
 EVAL_KEYS = ('val_dataloader', 'val_evaluator', 'val_cfg', 'test_dataloader',
-             'test_evaluator', 'test_cfg', 'env_cfg', 'randomness')
+             'test_evaluator', 'test_cfg', 'test_pipeline', 'env_cfg',
+             'randomness')
 
 
 def export_student(cfg: Config, student: nn.Module,
@@ -36,6 +38,9 @@ def export_student(cfg: Config, student: nn.Module,
     for key in EVAL_KEYS:
         if key in cfg:
             exported[key] = cfg[key]
+    if 'test_pipeline' in exported:
+        exported['test_pipeline'] = inference_pipeline(
+            exported['test_pipeline'])
     cfg_path = osp.join(out_dir, 'student_config.py')
     Config(exported).dump(cfg_path)
     ckpt_path = osp.join(out_dir, 'student.pth')
@@ -48,3 +53,13 @@ def export_student(cfg: Config, student: nn.Module,
                                          config=osp.basename(cfg_path))),
         ckpt_path)
     return cfg_path, ckpt_path
+
+
+def inference_pipeline(pipeline: list) -> list:
+    """The test pipeline without annotation loading, as mmseg's
+    ``inference_model`` needs it (images come without labels there); mmseg
+    drops only the unscoped ``'LoadAnnotations'`` itself."""
+    return [
+        t for t in pipeline
+        if not str(t.get('type', '')).split('.')[-1] == 'LoadAnnotations'
+    ]

@@ -21,6 +21,13 @@ def test_all_methods_have_configs():
     for method in ('dafl', 'dfad', 'zskt', 'dfq'):
         assert f'{method}_digits.py' in names
         assert f'{method}_resnet34_resnet18_cifar10.py' in names
+    for data in ('digits', 'resnet34_resnet18_cifar10',
+                 'resnet34_resnet18_cifar100'):
+        assert f'ddad_{data}.py' in names
+    for method in ('ddad', 'dfad'):
+        for data in ('camvid', 'nyuv2'):
+            assert f'{method}_deeplabv3_{data}.py' in names
+    assert 'ddad_deeplabv3_street_scenes.py' in names
     for method in ('deepinv', 'cmi', 'fast'):
         assert f'{method}_digits.py' in names
         for pair in ('resnet34_resnet18', 'wrn40_2_wrn16_1'):
@@ -36,11 +43,11 @@ def later_stages(cfg):
     ]
 
 
-def first_batch(cfg):
-    """Four items of the config's training data, collated as its loader
-    does: latents, or real samples for real-data distillation."""
+def first_batch(cfg, batch_size):
+    """The first items of the config's training data, collated as its
+    loader does: latents, or real samples for real-data distillation."""
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    items = [dataset[i] for i in range(4)]
+    items = [dataset[i] for i in range(batch_size)]
     if cfg.model.type == 'KnowledgeDistiller':
         return pseudo_collate(items)
     return torch.utils.data.default_collate(items)
@@ -51,6 +58,7 @@ def test_config_runs_one_round(config):
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.model.teacher_ckpt = None
     real_data = cfg.model.type == 'KnowledgeDistiller'
+    batch_size = 4
     if not real_data:
         # one step per phase of every stage, in the config's order
         cfg.model.schedule = [
@@ -61,13 +69,19 @@ def test_config_runs_one_round(config):
         if 'iterations' in cfg.model.synthesizer:  # pool synthesizers
             cfg.model.synthesizer.iterations = 2
         cfg.model.warmup_rounds = 0  # the one round must train the student
+        generator = cfg.model.synthesizer.get('generator', {})
+        if generator.get('type') == 'DCGANGenerator':
+            # segmentation: DeepLabV3 networks; 32×32 keeps the round cheap
+            generator.img_size = 32
+            generator.num_upsamples = 2
+            batch_size = 2
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
         optim = dict(cfg.optim_wrapper)
         constructor = optim.pop('constructor')
         wrappers = OPTIM_WRAPPER_CONSTRUCTORS.build(
             dict(type=constructor, optim_wrapper_cfg=optim))(model)
-        batch = first_batch(cfg)
+        batch = first_batch(cfg, batch_size)
     model.train()
     log = model.train_step(batch, wrappers)
     phases = {phase for phase, count in model.schedule if count}

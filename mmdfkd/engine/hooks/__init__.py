@@ -3,11 +3,13 @@ from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
 from .rng_state_hook import RNGStateHook
 from .schedule_switch_hook import ScheduleSwitchHook
+from .seg_prediction_grid_hook import SegPredictionGridHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
     'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'LossSnapshotHook',
-    'RNGStateHook', 'ScheduleSwitchHook', 'StudentExportHook',
+    'RNGStateHook', 'ScheduleSwitchHook', 'SegPredictionGridHook',
+    'StudentExportHook',
     'SyntheticImageGridHook', 'make_grid_image'
 ]

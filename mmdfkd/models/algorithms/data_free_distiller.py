@@ -166,6 +166,7 @@ class DataFreeDistiller(BaseModel):
             'teacher': input_normalization(self.teacher),
             'student': input_normalization(self.student),
         }
+        self._check_synthesized_shape()
         if hasattr(self.synthesizer, 'bind'):  # it reads teacher features
             self.synthesizer.bind(
                 self.teacher,
@@ -211,6 +212,50 @@ class DataFreeDistiller(BaseModel):
             raise ValueError(
                 f'the teacher predicts {n_t} classes but the student {n_s}; '
                 'set the student head\'s `num_classes` to the teacher\'s.')
+
+    @torch.no_grad()
+    def _check_synthesized_shape(self) -> None:
+        """Fail at build time when teacher or student cannot take what an
+        online generator makes (channels, size), or when their logits do
+        not line up (per-image vs per-pixel), rather than mid-training."""
+        if not self.synthesizer.online:
+            return
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            z = torch.zeros(2, self.synthesizer.latent_dim)
+            images = self.synthesizer(z)
+            shapes = {}
+            for role in ('teacher', 'student'):
+                net, norm = getattr(self, role), self._norms[role]
+                if norm is not None and norm[0].shape[0] != images.shape[1]:
+                    raise ValueError(
+                        f'the {role} cannot take the generator\'s '
+                        f'{tuple(images.shape[1:])} (C×H×W) images: its data '
+                        f'preprocessor normalises {norm[0].shape[0]} '
+                        'channels. Set the generator\'s `out_channels` to '
+                        f'{norm[0].shape[0]}.')
+                try:
+                    out = net(self._normalize(images, role), mode='tensor')
+                except Exception as e:
+                    raise ValueError(
+                        f'the {role} cannot take the generator\'s '
+                        f'{tuple(images.shape[1:])} (C×H×W) images: '
+                        f'{type(e).__name__}: {e}. Set the generator\'s '
+                        '`out_channels` / `img_size` to an input the '
+                        f'{role} accepts.') from e
+                shapes[role] = tuple(logits_to_rows(
+                    out, tuple(images.shape[-2:])).shape)
+            if shapes['teacher'] != shapes['student']:
+                raise ValueError(
+                    'teacher and student logits do not line up on the '
+                    f'generator\'s {tuple(images.shape[1:])} images: rows '
+                    f'of {shapes["teacher"]} vs {shapes["student"]}; pair a '
+                    'classifier with a classifier and a segmentor with a '
+                    'segmentor.')
+        finally:
+            for m, mode in modes:
+                m.training = mode
 
     def optim_targets(self) -> Dict[str, nn.Module]:
         """The modules each optimiser of ``optim_wrapper`` trains."""

@@ -80,6 +80,10 @@ class KnowledgeDistiller(DataFreeDistiller):
             init_cfg=init_cfg)
         self._sample_idx: Optional[torch.Tensor] = None
 
+    def _check_synthesized_shape(self) -> None:
+        """Nothing is synthesized: the dataset's pipeline decides what the
+        networks take."""
+
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         if 'inputs' not in data or 'data_samples' not in data:

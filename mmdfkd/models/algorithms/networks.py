@@ -41,7 +41,16 @@ def network_cfg(cfg: Union[str, dict]) -> dict:
 
 def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
     """Build the teacher or student, with a hint when the scope is missing."""
-    model_cfg = network_cfg(cfg)
+    # nested dicts as ConfigDicts: mmseg reads e.g. `test_cfg.mode`
+    model_cfg = ConfigDict(network_cfg(cfg))
+    if role == 'teacher':
+        # Its weights come from `teacher_ckpt`: never fetch the pretrained
+        # backbone a training recipe names (mmseg's ResNet-50 ones do).
+        model_cfg.pop('pretrained', None)
+        backbone = model_cfg.get('backbone')
+        if isinstance(backbone, dict) and (backbone.get('init_cfg')
+                                           or {}).get('type') == 'Pretrained':
+            backbone.pop('init_cfg')
     try:
         return MODELS.build(model_cfg)
     except KeyError as e:

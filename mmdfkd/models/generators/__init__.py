@@ -1,3 +1,4 @@
 from .conv_generator import ConvGenerator
+from .dcgan_generator import DCGANGenerator
 
-__all__ = ['ConvGenerator']
+__all__ = ['ConvGenerator', 'DCGANGenerator']

@@ -1,0 +1,111 @@
+import os.path as osp
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.visualization import LocalVisBackend
+
+from mmdfkd.registry import HOOKS
+from mmdfkd.utils import unwrap_model
+from .synthetic_image_grid_hook import make_grid_image
+
+
+@HOOKS.register_module()
+class SegPredictionGridHook(Hook):
+    """Writes, through the runner's visualizer, the latest synthesized
+    images beside the teacher's and the (final) student's argmax maps,
+    coloured with the dataset palette: one column triple per image
+    (image | teacher | student).
+
+    Args:
+        interval (int): Every ``interval`` training iterations, and at the
+            last one. Defaults to 200.
+        max_images (int): Images shown. Defaults to 16.
+        nrow (int): Image triples per grid row. Defaults to 4.
+        name (str): Image name in the backends. Defaults to
+            ``'seg_predictions'``.
+    """
+    priority = 'LOW'
+
+    def __init__(self,
+                 interval: int = 200,
+                 max_images: int = 16,
+                 nrow: int = 4,
+                 name: str = 'seg_predictions') -> None:
+        self.interval = interval
+        self.max_images = max_images
+        self.nrow = nrow
+        self.name = name
+        self.last_path: Optional[str] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if not (self.every_n_train_iters(runner, self.interval)
+                or self.is_last_train_iter(runner)):
+            return
+        model = unwrap_model(runner.model)
+        images = getattr(model, 'last_images', None)
+        if images is None:
+            return
+        images = images[:self.max_images]
+        maps = {}
+        for role, net in (('teacher', model.teacher),
+                          ('student', model.final_student)):
+            training = net.training
+            net.eval()
+            with torch.no_grad():
+                logits = net(model._normalize(images, role), mode='tensor')
+            net.train(training)
+            if logits.dim() != 4:
+                raise TypeError(
+                    'SegPredictionGridHook draws per-pixel predictions, but '
+                    f'the {role} gives {tuple(logits.shape)} logits; use '
+                    'SyntheticImageGridHook for classifiers.')
+            num_classes = logits.shape[1]
+            maps[role] = torch.nn.functional.interpolate(
+                logits, size=images.shape[-2:], mode='bilinear',
+                align_corners=False).argmax(1)
+        palette = self._palette(runner, num_classes)
+        low, high = unwrap_model(model.synthesizer).pixel_range
+        grid = make_grid_image(
+            interleave(images, colorize(maps['teacher'], palette),
+                       colorize(maps['student'], palette), low, high),
+            0.0, 1.0, nrow=3 * self.nrow)
+        step = runner.iter + 1
+        runner.visualizer.add_image(self.name, grid, step=step)
+        for backend in runner.visualizer._vis_backends.values():
+            if isinstance(backend, LocalVisBackend):
+                self.last_path = osp.join(backend._save_dir, 'vis_image',
+                                          f'{self.name}_{step}.png')
+        runner.message_hub.update_info('seg_prediction_grid',
+                                       self.last_path)
+
+    @staticmethod
+    def _palette(runner, num_classes: int) -> Sequence[Sequence[int]]:
+        """The palette of the dataset the visualizer knows (the validation
+        loop gives it the val dataset's meta), or a fixed random one when
+        there is none or it has fewer colours than classes."""
+        meta = getattr(runner.visualizer, 'dataset_meta', None) or {}
+        palette = meta.get('palette')
+        if palette is None or len(palette) < num_classes:
+            rng = np.random.default_rng(0)
+            palette = rng.integers(0, 256, (num_classes, 3))
+        return palette
+
+
+def colorize(labels: torch.Tensor,
+             palette: Sequence[Sequence[int]]) -> torch.Tensor:
+    """N×H×W class indices → N×3×H×W colours in [0, 1]."""
+    lut = torch.as_tensor(np.asarray(palette), dtype=torch.float32) / 255
+    return lut.to(labels.device)[labels].permute(0, 3, 1, 2)
+
+
+def interleave(images: torch.Tensor, teacher: torch.Tensor,
+               student: torch.Tensor, low: float,
+               high: float) -> torch.Tensor:
+    """(image, teacher map, student map) triples, all in [0, 1]."""
+    x = ((images.detach().float() - low) / (high - low)).clamp(0, 1)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    return torch.stack([x[:, :3], teacher, student], 1).flatten(0, 1)
