@@ -10,18 +10,20 @@ import numpy as np
 
 def require_dirs(root: str, dirs: Sequence[str], layout: str,
                  fix: str) -> None:
-    """Raise if any of ``dirs`` (relative to ``root``) is not a folder.
+    """Raise if any of ``dirs`` is not a folder.
 
     Args:
-        root (str): The dataset root.
-        dirs (Sequence[str]): Folders that must exist under ``root``.
+        root (str): The dataset root, named in the message.
+        dirs (Sequence[str]): Folders that must exist, as paths already
+            joined with ``root`` (mmseg joins ``data_prefix`` with
+            ``data_root``; joining again would break relative roots).
         layout (str): A description of the expected layout.
         fix (str): How to produce that layout.
 
     Raises:
         FileNotFoundError: naming the missing folders, the layout and fix.
     """
-    missing = [d for d in dirs if not osp.isdir(osp.join(root, d))]
+    missing = [d for d in dirs if not osp.isdir(d)]
     if missing:
         raise FileNotFoundError(
             f'{root!r} is not in the expected layout: missing folder(s) '

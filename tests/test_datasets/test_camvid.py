@@ -93,6 +93,16 @@ def test_splits_use_their_folders(tmp_path):
     assert sizes == dict(train=2, val=1, test=4)
 
 
+def test_relative_data_root(tmp_path, monkeypatch):
+    """Configs ship relative roots ('data/camvid'): mmseg joins the folders
+    with the root once, and the layout check must not join them again."""
+    write_camvid(tmp_path / 'data' / 'camvid', names=('a', 'b'))
+    monkeypatch.chdir(tmp_path)
+    ds = CamVidDataset(data_root='data/camvid', pipeline=PIPELINE)
+    assert len(ds) == 2
+    assert ds[0]['inputs'].shape == (3, 6, 8)
+
+
 def test_image_without_label(tmp_path):
     root = write_camvid(tmp_path)
     os.remove(osp.join(root, 'trainannot', 'b.png'))

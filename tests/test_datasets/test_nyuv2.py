@@ -87,6 +87,14 @@ def test_loads_through_mmseg_pipeline(tmp_path, one_based):
         np.testing.assert_array_equal(seg, expected)
 
 
+def test_relative_data_root(tmp_path, monkeypatch):
+    write_nyuv2(tmp_path / 'data' / 'nyuv2')
+    monkeypatch.chdir(tmp_path)
+    ds = NYUv2Dataset(data_root='data/nyuv2', split='test', pipeline=PIPELINE)
+    assert len(ds) == len(TEST)
+    assert (ds[0]['inputs'] == TEST[0]).all()
+
+
 def test_val_is_part_of_official_train(tmp_path):
     root = write_nyuv2(tmp_path)
     val = NYUv2Dataset(data_root=root, split='val')
