@@ -60,8 +60,12 @@ def main():
         ]
     try:
         Runner.from_cfg(cfg).test()
-    finally:
-        destroy_process_group_cleanly()
+    except BaseException:
+        # the other ranks may wait in another collective: end without a
+        # barrier so that the launcher stops the job instead of hanging
+        destroy_process_group_cleanly(synchronize=False)
+        raise
+    destroy_process_group_cleanly()
 
 
 if __name__ == '__main__':

@@ -80,9 +80,13 @@ def main():
         check_resumable(cfg.work_dir, cfg)
     try:
         train(cfg)
-    finally:
-        # after train() returned, nothing live holds the runner's DDP models
-        destroy_process_group_cleanly()
+    except BaseException:
+        # the other ranks may wait in another collective: end without a
+        # barrier so that the launcher stops the job instead of hanging
+        destroy_process_group_cleanly(synchronize=False)
+        raise
+    # after train() returned, nothing live holds the runner's DDP models
+    destroy_process_group_cleanly()
     print_log(f'work_dir: {cfg.work_dir}', logger='current',
               level=logging.INFO)
 

@@ -128,7 +128,7 @@ def apply() -> bool:
     return changed
 
 
-def destroy_process_group_cleanly() -> bool:
+def destroy_process_group_cleanly(synchronize: bool = True) -> bool:
     """Free what still holds the process group, synchronise all ranks, then
     destroy the default process group.
 
@@ -140,6 +140,12 @@ def destroy_process_group_cleanly() -> bool:
     reference to runners and DDP models is gone. The group is destroyed even
     if the barrier fails (the error is raised).
 
+    Args:
+        synchronize (bool): Wait for every rank first. Pass False when this
+            rank is failing: the others may be blocked in another
+            collective, and a barrier would hang the whole job instead of
+            letting it end. Defaults to True.
+
     Returns:
         bool: True if a process group was destroyed.
     """
@@ -147,7 +153,8 @@ def destroy_process_group_cleanly() -> bool:
         return False
     gc.collect()
     try:
-        torch_dist.barrier()
+        if synchronize:
+            torch_dist.barrier()
     finally:
         torch_dist.destroy_process_group()
         gc.collect()

@@ -1,4 +1,5 @@
 """tools/dist_train.sh: two CPU processes (gloo) through torchrun."""
+import os.path as osp
 import subprocess
 import sys
 
@@ -126,3 +127,34 @@ def test_pool_families_train_and_resume_on_two_processes(
     assert pool['num_images'] == 3 * 8  # rank 0's: 8 images a round
     if 'cmi' in config:  # the bank holds both ranks' features, 3 rounds
         assert state['memory_bank']['filled'] == 3 * 16
+
+
+def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
+                                     free_port):
+    """One rank raises while the other waits in a collective: the job must
+    end with an error (and the rank's message), not hang in a barrier."""
+    config = tmp_path / 'fails.py'
+    config.write_text(
+        f"_base_ = [{osp.join(ROOT, 'configs/dfad_digits.py')!r}]\n"
+        "custom_imports = dict(imports=['mmdfkd', "
+        "'tests.test_tools.failing_rank_hook'], "
+        "allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='StudentExportHook'), "
+        "dict(type='RNGStateHook'), dict(type='FailOnRankHook', rank=1)]\n")
+    proc = subprocess.run(
+        [
+            'bash', 'tools/dist_train.sh',
+            str(config), '2', '--work-dir',
+            str(tmp_path / 'run'), '--cfg-options',
+            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=4',
+            'global_batch_size=8', 'train_cfg.val_interval=100'
+        ],
+        cwd=ROOT,
+        env=tool_env(PYTHON=sys.executable, PORT=str(free_port),
+                     PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=240)
+    assert proc.returncode != 0
+    assert 'deliberate failure on rank 1' in proc.stdout
