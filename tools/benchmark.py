@@ -52,6 +52,9 @@ def parse_args(argv=None):
                         help='iterations per timed run')
     parser.add_argument('--bank-sizes', type=int, nargs='+',
                         default=[4096, 40960, 409600])
+    parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
+                        help='wall time, or the process CPU time (steadier '
+                        'on a machine shared with other jobs)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (bf16 autocast on CPU, '
@@ -109,12 +112,15 @@ def main(argv=None) -> dict:
         teacher=args.teacher, student=args.student, batch_size=args.batch,
         img_size=args.img_size, repeats=args.repeats, warmup=args.warmup,
         iters=args.iters, bank_sizes=args.bank_sizes, device=device,
-        amp=args.amp, channels_last=args.channels_last)
+        amp=args.amp, channels_last=args.channels_last, clock=args.clock,
+        progress=lambda line: print(
+            f'[{time.perf_counter() - start:6.0f} s] {line}', flush=True))
     result['setting'] = dict(
         configs=args.configs, teacher=args.teacher, student=args.student,
         batch=args.batch, img_size=args.img_size, threads=args.threads,
         repeats=args.repeats, warmup=args.warmup, iters=args.iters,
         amp=args.amp, channels_last=args.channels_last, quick=args.quick,
+        clock=args.clock,
         command='python tools/benchmark.py ' + ' '.join(
             sys.argv[1:] if argv is None else argv))
     result['machine'] = machine(device)

@@ -301,8 +301,8 @@ def _kd_tau(built: Built) -> float:
 
 
 def bank_costs(sizes: List[int], dim: int, num_negatives: int,
-               push: int, repeats: int,
-               device: torch.device) -> List[Dict[str, float]]:
+               push: int, repeats: int, device: torch.device,
+               clock: str = 'wall') -> List[Dict[str, float]]:
     """Per-step cost of the memory bank (one draw of ``num_negatives`` and
     one push of ``push`` rows) for each bank size, interleaved."""
     from .measure import interleaved_times, median
@@ -321,7 +321,7 @@ def bank_costs(sizes: List[int], dim: int, num_negatives: int,
         return step
 
     times = interleaved_times(
-        {str(s): step_of(b) for s, b in banks.items()}, repeats, warmup=2,
-        device=device)
+        {str(s): step_of(b) for s, b in banks.items()}, max(repeats, 5),
+        warmup=2, device=device, clock=clock)
     return [dict(size=s, num_negatives=num_negatives, push=push,
                  ms_per_step=median(times[str(s)])) for s in sizes]

@@ -18,13 +18,17 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
 def interleaved_times(steps: Dict[str, Step],
                       repeats: int,
                       warmup: int = 1,
-                      device: torch.device = torch.device('cpu')
-                      ) -> Dict[str, List[float]]:
+                      device: torch.device = torch.device('cpu'),
+                      progress: Optional[Callable[[str], None]] = None,
+                      clock: str = 'wall') -> Dict[str, List[float]]:
     """Run every step once per repeat, in an order rotated each repeat,
-    and return each step's wall times in milliseconds.
+    and return each step's times in milliseconds.
 
     Args:
         steps (dict[str, callable]): Name → step to time.
@@ -32,22 +36,37 @@ def interleaved_times(steps: Dict[str, Step],
         warmup (int): Untimed runs of each step first. Defaults to 1.
         device (torch.device): Synchronised around each run.
             Defaults to CPU.
+        progress (callable, optional): Called with a line after the
+            warm-up and after each repeat. Defaults to None.
+        clock (str): ``'wall'`` (elapsed time) or ``'cpu'`` (CPU time of
+            this process, all threads: on a machine shared with other
+            jobs it counts only this process's work, so method/floor
+            ratios stay meaningful under load; idle OpenMP threads that
+            spin are counted too). Defaults to ``'wall'``.
     """
     if repeats < 1:
         raise ValueError(f'repeats must be >= 1, got {repeats}')
+    if clock not in CLOCKS:
+        raise ValueError(f'clock must be one of {sorted(CLOCKS)}, got '
+                         f'{clock!r}')
+    now = CLOCKS[clock]
     names = list(steps)
     for _ in range(warmup):
         for name in names:
             steps[name]()
+    if progress:
+        progress(f'warm-up done ({warmup} run(s) of {len(names)} steps)')
     times: Dict[str, List[float]] = {name: [] for name in names}
     for r in range(repeats):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             synchronize(device)
-            start = time.perf_counter()
+            start = now()
             steps[name]()
             synchronize(device)
-            times[name].append((time.perf_counter() - start) * 1e3)
+            times[name].append((now() - start) * 1e3)
+        if progress:
+            progress(f'repeat {r + 1}/{repeats} done')
     return times
 
 

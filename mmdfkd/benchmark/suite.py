@@ -1,5 +1,5 @@
 """Run the benchmark cases and put the results in a table."""
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 
@@ -11,7 +11,9 @@ from .measure import interleaved_times, median, peak_memory_mb
 def build_cases(configs: List[str], teacher: Optional[str],
                 student: Optional[str], batch_size: int,
                 img_size: Optional[int], iters: int, device: torch.device,
-                amp: bool, channels_last: bool) -> List[Case]:
+                amp: bool, channels_last: bool,
+                progress: Optional[Callable[[str], None]] = None
+                ) -> List[Case]:
     """One synthesizer case per config, plus the student step of the
     first pool recipe and of the first online recipe."""
     cases: List[Case] = []
@@ -26,6 +28,8 @@ def build_cases(configs: List[str], teacher: Optional[str],
             case = student_case(built, path, iters)
             case.name = 'student' if kind == 'pool' else 'student_online'
             cases.append(case)
+        if progress:
+            progress(f'built {type(built.synthesizer).__name__} from {path}')
     return cases
 
 
@@ -35,18 +39,21 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
                   warmup: int = 1, iters: int = 1,
                   bank_sizes: Optional[List[int]] = None,
                   device: torch.device = torch.device('cpu'),
-                  amp: bool = False, channels_last: bool = False) -> dict:
+                  amp: bool = False, channels_last: bool = False,
+                  progress: Optional[Callable[[str], None]] = None,
+                  clock: str = 'wall') -> dict:
     """Time every case against its floor (interleaved) and the memory
     bank for ``bank_sizes``; return the results as plain data."""
     cases = build_cases(configs, teacher, student, batch_size, img_size,
-                        iters, device, amp, channels_last)
+                        iters, device, amp, channels_last, progress)
     steps = {}
     for i, case in enumerate(cases):
         steps[f'{i}.method'] = case.method
         if case.method_lo is not None:
             steps[f'{i}.method_lo'] = case.method_lo
         steps[f'{i}.floor'] = case.floor
-    times = interleaved_times(steps, repeats, warmup, device)
+    times = interleaved_times(steps, repeats, warmup, device, progress,
+                              clock)
     entries = []
     for i, case in enumerate(cases):
         method_ms = median(times[f'{i}.method'])
@@ -76,7 +83,8 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
     if bank_sizes:
         negatives = cmi[0].extra['num_negatives'] if cmi else 4096
         result['memory_bank'] = bank_costs(bank_sizes, 256, negatives,
-                                           batch_size, repeats, device)
+                                           batch_size, repeats, device,
+                                           clock)
     return result
 
 
