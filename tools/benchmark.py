@@ -61,11 +61,11 @@ def parse_args(argv=None):
                         'fp16 AmpOptimWrapper on CUDA)')
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--quick', action='store_true',
-                        help='reduced setting: batch 16, 3 repeats')
+                        help='reduced setting: batch 8, 3 repeats')
     parser.add_argument('--out', help='write the results as JSON here')
     args = parser.parse_args(argv)
     if args.quick:
-        args.batch, args.repeats = min(args.batch, 16), 3
+        args.batch, args.repeats = min(args.batch, 8), 3
     return args
 
 

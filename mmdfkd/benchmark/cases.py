@@ -320,7 +320,7 @@ def bank_costs(sizes: List[int], dim: int, num_negatives: int,
             bank.push(feats)
         return step
 
-    times = interleaved_times(
+    times, _ = interleaved_times(
         {str(s): step_of(b) for s, b in banks.items()}, max(repeats, 5),
         warmup=2, device=device, clock=clock)
     return [dict(size=s, num_negatives=num_negatives, push=push,

@@ -5,7 +5,7 @@ the load then hits both alike), and the medians are compared.
 """
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -26,9 +26,12 @@ def interleaved_times(steps: Dict[str, Step],
                       warmup: int = 1,
                       device: torch.device = torch.device('cpu'),
                       progress: Optional[Callable[[str], None]] = None,
-                      clock: str = 'wall') -> Dict[str, List[float]]:
-    """Run every step once per repeat, in an order rotated each repeat,
-    and return each step's times in milliseconds.
+                      clock: str = 'wall'
+                      ) -> Tuple[Dict[str, List[float]],
+                                 Dict[str, Optional[float]]]:
+    """Run every step once per repeat, in an order rotated each repeat;
+    return each step's times in milliseconds and its peak memory in MiB
+    (:func:`peak_memory_mb`, taken on the step's first run).
 
     Args:
         steps (dict[str, callable]): Name → step to time.
@@ -51,9 +54,17 @@ def interleaved_times(steps: Dict[str, Step],
                          f'{clock!r}')
     now = CLOCKS[clock]
     names = list(steps)
+    peaks: Dict[str, Optional[float]] = {}
+
+    def run(name: str) -> None:
+        if name in peaks:
+            steps[name]()
+        else:
+            peaks[name] = peak_memory_mb(steps[name], device)
+
     for _ in range(warmup):
         for name in names:
-            steps[name]()
+            run(name)
     if progress:
         progress(f'warm-up done ({warmup} run(s) of {len(names)} steps)')
     times: Dict[str, List[float]] = {name: [] for name in names}
@@ -62,12 +73,12 @@ def interleaved_times(steps: Dict[str, Step],
         for name in names[shift:] + names[:shift]:
             synchronize(device)
             start = now()
-            steps[name]()
+            run(name)
             synchronize(device)
             times[name].append((now() - start) * 1e3)
         if progress:
             progress(f'repeat {r + 1}/{repeats} done')
-    return times
+    return times, peaks
 
 
 def median(values: List[float]) -> float:

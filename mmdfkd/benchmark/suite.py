@@ -5,7 +5,7 @@ import torch
 
 from .cases import (Built, Case, bank_costs, load_method, student_case,
                     synthesizer_case)
-from .measure import interleaved_times, median, peak_memory_mb
+from .measure import interleaved_times, median
 
 
 def build_cases(configs: List[str], teacher: Optional[str],
@@ -52,8 +52,8 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
         if case.method_lo is not None:
             steps[f'{i}.method_lo'] = case.method_lo
         steps[f'{i}.floor'] = case.floor
-    times = interleaved_times(steps, repeats, warmup, device, progress,
-                              clock)
+    times, peaks = interleaved_times(steps, repeats, warmup, device,
+                                     progress, clock)
     entries = []
     for i, case in enumerate(cases):
         method_ms = median(times[f'{i}.method'])
@@ -71,8 +71,8 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
             ms_per_iter=per_iter,
             floor_ms=floor_ms,
             ratio_to_floor=per_iter / floor_ms,
-            peak_mem_mb=peak_memory_mb(case.method, device),
-            floor_peak_mem_mb=peak_memory_mb(case.floor, device),
+            peak_mem_mb=peaks[f'{i}.method'],
+            floor_peak_mem_mb=peaks[f'{i}.floor'],
             floor=case.floor_desc,
             samples_ms=dict(method=times[f'{i}.method'],
                             method_lo=times.get(f'{i}.method_lo'),
