@@ -71,6 +71,9 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
             ms_per_iter=per_iter,
             floor_ms=floor_ms,
             ratio_to_floor=per_iter / floor_ms,
+            ratio_paired=paired_ratio(times[f'{i}.method'],
+                                      times.get(f'{i}.method_lo'),
+                                      times[f'{i}.floor']),
             peak_mem_mb=peaks[f'{i}.method'],
             floor_peak_mem_mb=peaks[f'{i}.floor'],
             floor=case.floor_desc,
@@ -88,15 +91,24 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
     return result
 
 
+def paired_ratio(method: List[float], method_lo: Optional[List[float]],
+                 floor: List[float]) -> float:
+    """Median over repeats of method / floor within each repeat (for a
+    pool synthesizer, (round − shorter round) / floor): steadier than the
+    ratio of medians when the load changes between repeats."""
+    lo = method_lo or [0.0] * len(method)
+    return median([(m - l) / f for m, l, f in zip(method, lo, floor)])
+
+
 def format_table(result: Dict) -> str:
     """The entries and bank costs as a Markdown table."""
-    lines = ['| step | ms/iter | floor ms | ratio | peak MiB | floor |',
-             '|---|---:|---:|---:|---:|---|']
+    lines = ['| step | ms/iter | floor ms | ratio | paired ratio | '
+             'peak MiB | floor |', '|---|---:|---:|---:|---:|---:|---|']
     for e in result['entries']:
         mem = e['peak_mem_mb']
         lines.append(
             f"| {e['name']} | {e['ms_per_iter']:.1f} | {e['floor_ms']:.1f} "
-            f"| {e['ratio_to_floor']:.2f} | "
+            f"| {e['ratio_to_floor']:.2f} | {e['ratio_paired']:.2f} | "
             f"{'n/a' if mem is None else f'{mem:.0f}'} | {e['floor']} |")
     if result.get('memory_bank'):
         lines += ['', '| bank size | draw + push ms |', '|---:|---:|']

@@ -54,6 +54,10 @@ def test_ratios_come_from_the_samples(result):
         assert e['floor_ms'] == pytest.approx(floor)
         assert e['ms_per_iter'] == pytest.approx(method)
         assert e['ratio_to_floor'] == pytest.approx(method / floor)
+        lo = s['method_lo'] or [0.0] * 3
+        paired = statistics.median(
+            (m - l) / f for m, l, f in zip(s['method'], lo, s['floor']))
+        assert e['ratio_paired'] == pytest.approx(paired)
 
 
 def test_bank_sizes_setting_and_machine(result):
