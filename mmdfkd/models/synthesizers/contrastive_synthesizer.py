@@ -140,7 +140,12 @@ class ContrastiveSynthesizer(BaseModule):
     def _record(self, module: nn.Module, args) -> None:
         if self._capture:
             x = args[0]
-            self._feats.append(x.flatten(2).mean(dim=2))
+            # A sum, then a division of the small N×C result: the sum's
+            # backward is a broadcast view (a mean's would materialise a
+            # full-size gradient), and no flatten copy of a channels-last
+            # input.
+            dims = tuple(range(2, x.dim()))
+            self._feats.append(x.sum(dim=dims) / x[0, 0].numel())
 
     def _project(self, feats: List[torch.Tensor]) -> torch.Tensor:
         return F.normalize(self.head(torch.cat(feats, dim=1)), dim=1)
