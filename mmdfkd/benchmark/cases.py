@@ -114,6 +114,7 @@ class Built:
         self.cfg = cfg
         self.device = device
         self.channels_last = channels_last
+        self.amp = amp
         model_cfg = copy.deepcopy(cfg.model)
         if amp and 'autocast_dtype' in _init_args(model_cfg['synthesizer']):
             model_cfg['synthesizer']['autocast_dtype'] = 'bfloat16'
@@ -159,6 +160,21 @@ class Built:
         if self.channels_last:
             net.to(memory_format=torch.channels_last)
         return net
+
+    def autocast(self, floor: Callable[[], None],
+                 wrapper: bool) -> Callable[[], None]:
+        """``floor`` under the autocast the real step runs with: the
+        optimiser wrapper's (fp16 on CUDA, bf16 on CPU) or the pool
+        synthesizers' (bf16). Unchanged without ``amp``."""
+        if not self.amp:
+            return floor
+        dtype = (torch.float16 if wrapper and self.device.type == 'cuda'
+                 else torch.bfloat16)
+
+        def run():
+            with torch.autocast(device_type=self.device.type, dtype=dtype):
+                floor()
+        return run
 
     def image_batch(self) -> torch.Tensor:
         """A random batch of images in pixel space."""
@@ -234,6 +250,7 @@ def synthesizer_case(built: Built, config: str, iters: int) -> Case:
 
         floor, desc = floors.generator_step(
             _fresh_generator(built), teacher, student, z, iters)
+        floor = built.autocast(floor, wrapper=True)
         return Case(name, config, method, floor, iters, floor_desc=desc)
 
     attr = ITER_ATTR[name]
@@ -261,6 +278,7 @@ def synthesizer_case(built: Built, config: str, iters: int) -> Case:
         floor, desc = floors.generator_step(
             _fresh_generator(built), teacher, student, z, iters,
             train_latents=True)
+    floor = built.autocast(floor, wrapper=False)
     return Case(name, config, round_of(1 + iters), floor, iters,
                 method_lo=round_of(1), floor_desc=desc, extra=extra)
 
@@ -290,6 +308,7 @@ def student_case(built: Built, config: str, iters: int) -> Case:
         built.network('teacher'), built.network('student', frozen=False),
         built.cfg.optim_wrapper.student.optimizer, images, gen, z,
         _kd_tau(built), iters)
+    floor = built.autocast(floor, wrapper=True)
     return Case('student', config, method, floor, iters, floor_desc=desc)
 
 

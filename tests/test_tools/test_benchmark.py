@@ -70,3 +70,19 @@ def test_bank_sizes_setting_and_machine(result):
     assert result['machine']['threads'] == 1
     assert 'load average' in result['load']['before']
     assert result['elapsed_s'] > 0
+
+
+def test_amp_and_channels_last_options(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        'mmdfkd_tools_benchmark', osp.join(ROOT, 'tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.main([
+        '--configs', 'configs/deepinv_digits.py', '--batch', '2',
+        '--repeats', '1', '--warmup', '0', '--bank-sizes', '64', '--amp',
+        '--channels-last'
+    ])
+    assert result['setting']['amp'] and result['setting']['channels_last']
+    assert [e['name'] for e in result['entries']] == [
+        'PixelSynthesizer', 'student'
+    ]
