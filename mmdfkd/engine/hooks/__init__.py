@@ -1,3 +1,4 @@
+from .channels_last_hook import ChannelsLastHook
 from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
@@ -8,8 +9,8 @@ from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ContrastiveMemoryBankHook', 'GeneratorResetHook', 'LossSnapshotHook',
-    'RNGStateHook', 'ScheduleSwitchHook', 'SegPredictionGridHook',
-    'StudentExportHook',
-    'SyntheticImageGridHook', 'make_grid_image'
+    'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
+    'LossSnapshotHook', 'RNGStateHook', 'ScheduleSwitchHook',
+    'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
+    'make_grid_image'
 ]

@@ -451,6 +451,12 @@ class DataFreeDistiller(BaseModel):
         A skipped step leaves the weights untouched; after
         ``max_nonfinite_steps`` in a row training stops with an error (the
         last checkpoint stays on disk).
+
+        The backward pass is queued before the host reads the finiteness
+        flag (copied asynchronously on CUDA), so the device works through
+        the backward while the host waits for the forward's result: no
+        stall per step. A skipped step has run a backward (its gradients
+        are dropped, and it does not count as an accumulation step).
         """
         total = sum(losses.values())
         # 'loss' in every key: MMEngine's log processor smooths only those.
@@ -459,11 +465,25 @@ class DataFreeDistiller(BaseModel):
             for name, v in losses.items()
         }
         log[f'{phase}.loss'] = total.detach()
-        if all_ranks_true(bool(torch.isfinite(total)), total.device):
-            wrapper.update_params(total)
+        finite = torch.isfinite(log[f'{phase}.loss'])
+        ready = None
+        if finite.is_cuda:
+            host = torch.empty((), dtype=torch.bool, pin_memory=True)
+            host.copy_(finite, non_blocking=True)
+            ready = torch.cuda.Event()
+            ready.record()
+            finite = host
+        wrapper.backward(wrapper.scale_loss(total))
+        if ready is not None:
+            ready.synchronize()
+        if all_ranks_true(bool(finite), total.device):
+            if wrapper.should_update():
+                wrapper.step()
+                wrapper.zero_grad()
             self._nonfinite[phase] = 0
             return log
         wrapper.zero_grad()
+        wrapper._inner_count -= 1  # undo the skipped backward's count
         self._nonfinite[phase] += 1
         bad = {k: float(v) for k, v in log.items()}
         MMLogger.get_current_instance().warning(

@@ -17,6 +17,33 @@ def batchnorm_layers(model: nn.Module) -> List[_BatchNorm]:
     ]
 
 
+class ShiftedMoments(torch.autograd.Function):
+    """Per-channel sums of ``d = x - shift`` and of ``d²`` over every
+    dimension but 1.
+
+    Autograd of the plain expression keeps ``d`` alive for the backward
+    and builds the input gradient from three full-size temporaries (the
+    square's derivative, its product with the gradient, their sum); here
+    the backward is one fused pass, ``a + 2b·(x - shift)`` per channel,
+    and only ``x`` (saved by the layer anyway) is kept.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, shift: torch.Tensor):
+        dims = [0] + list(range(2, x.dim()))
+        d = x - shift.view([1, -1] + [1] * (x.dim() - 2))
+        ctx.save_for_backward(x, shift)
+        return d.sum(dim=dims), d.square().sum(dim=dims)
+
+    @staticmethod
+    def backward(ctx, grad_sum: torch.Tensor, grad_sq_sum: torch.Tensor):
+        x, shift = ctx.saved_tensors
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        scale = 2 * grad_sq_sum
+        bias = grad_sum - scale * shift
+        return torch.addcmul(bias.view(shape), x, scale.view(shape)), None
+
+
 class BNMomentsRecorder:
     """Records the moments of every BatchNorm input of a network.
 
@@ -51,13 +78,12 @@ class BNMomentsRecorder:
         if not self.active:
             return
         x = args[0].float()
-        dims = [0] + list(range(2, x.dim()))
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        shifted = x - module.running_mean.view(shape)
+        shifted_sum, shifted_sq_sum = ShiftedMoments.apply(
+            x, module.running_mean)
         self.moments.append(
             BNMoments(
-                shifted_sum=shifted.sum(dim=dims),
-                shifted_sq_sum=shifted.pow(2).sum(dim=dims),
+                shifted_sum=shifted_sum,
+                shifted_sq_sum=shifted_sq_sum,
                 count=x.numel() // x.shape[1],
                 running_var=module.running_var))
 

@@ -9,6 +9,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import pack_state, unpack_state
 from .pixel_synthesizer import LossFn
+from .precision import (check_autocast_dtype, float_losses,
+                        synthesis_autocast)
 
 
 def contrastive_loss(local: torch.Tensor, global_: torch.Tensor,
@@ -63,6 +65,9 @@ class ContrastiveSynthesizer(BaseModule):
             Defaults to 0.8.
         pixel_range (tuple[float, float]): Pixel values that the generator's
             −1 and 1 map to. Defaults to (0, 255).
+        autocast_dtype (str, optional): ``'bfloat16'`` runs the inner
+            loop's forward passes under autocast (losses and updates stay
+            float32). Defaults to None (full precision).
         init_cfg (dict, optional): Defaults to None.
     """
     online = False
@@ -80,6 +85,7 @@ class ContrastiveSynthesizer(BaseModule):
                  tau: float = 0.1,
                  contrastive_weight: float = 0.8,
                  pixel_range: Tuple[float, float] = (0., 255.),
+                 autocast_dtype: Optional[str] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         self.generator = MODELS.build(generator)
@@ -94,6 +100,7 @@ class ContrastiveSynthesizer(BaseModule):
         self.tau = tau
         self.contrastive_weight = contrastive_weight
         self.pixel_range = tuple(float(v) for v in pixel_range)
+        self.autocast_dtype = check_autocast_dtype(autocast_dtype)
         self.head: Optional[nn.Module] = None
         self._head_optimizer: Optional[torch.optim.Optimizer] = None
         self._teacher_forward: Optional[Callable] = None
@@ -133,7 +140,12 @@ class ContrastiveSynthesizer(BaseModule):
     def _record(self, module: nn.Module, args) -> None:
         if self._capture:
             x = args[0]
-            self._feats.append(x.flatten(2).mean(dim=2))
+            # A sum, then a division of the small N×C result: the sum's
+            # backward is a broadcast view (a mean's would materialise a
+            # full-size gradient), and no flatten copy of a channels-last
+            # input.
+            dims = tuple(range(2, x.dim()))
+            self._feats.append(x.sum(dim=dims) / x[0, 0].numel())
 
     def _project(self, feats: List[torch.Tensor]) -> torch.Tensor:
         return F.normalize(self.head(torch.cat(feats, dim=1)), dim=1)
@@ -166,23 +178,27 @@ class ContrastiveSynthesizer(BaseModule):
         best_x = best_feats = None
         best_losses: Dict[str, torch.Tensor] = {}
         for _ in range(self.iterations):
-            images = self.to_pixels(self.generator(z))
-            self._feats, self._capture = [], True
-            try:
-                losses = loss_fn(self.global_views(images))
-                global_feats = self._feats
-                self._feats = []
-                self._teacher_forward(self.local_views(images))
-                local_feats = self._feats
-            finally:
-                self._capture, self._feats = False, []
-            global_proj = self._project(global_feats)
+            with synthesis_autocast(z.device, self.autocast_dtype):
+                images = self.to_pixels(self.generator(z))
+                self._feats, self._capture = [], True
+                try:
+                    losses = loss_fn(self.global_views(images))
+                    global_feats = self._feats
+                    self._feats = []
+                    self._teacher_forward(self.local_views(images))
+                    local_feats = self._feats
+                finally:
+                    self._capture, self._feats = False, []
+                global_proj = self._project(global_feats)
+                local_proj = self._project(local_feats)
+            images, global_proj = images.float(), global_proj.float()
             negatives = None
             if self.memory_bank is not None and len(self.memory_bank):
                 negatives = self.memory_bank.sample(self.num_negatives)
+            losses = float_losses(losses)
             losses['contrastive'] = self.contrastive_weight * \
-                contrastive_loss(self._project(local_feats), global_proj,
-                                 negatives, self.tau)
+                contrastive_loss(local_proj.float(), global_proj, negatives,
+                                 self.tau)
             total = sum(losses.values())
             better = total.detach() < best_total  # NaN never qualifies
             best_total = torch.where(better, total.detach(), best_total)

@@ -7,6 +7,8 @@ from mmengine.model import BaseModule
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import pack_state, unpack_state
 from .pixel_synthesizer import LossFn
+from .precision import (check_autocast_dtype, float_losses,
+                        synthesis_autocast)
 
 
 @MODELS.register_module()
@@ -35,6 +37,9 @@ class MetaSynthesizer(BaseModule):
             Defaults to None.
         pixel_range (tuple[float, float]): Pixel values that the generator's
             −1 and 1 map to. Defaults to (0, 255).
+        autocast_dtype (str, optional): ``'bfloat16'`` runs the inner
+            loop's forward passes under autocast (losses and updates stay
+            float32). Defaults to None (full precision).
         init_cfg (dict, optional): Defaults to None.
     """
     online = False
@@ -49,6 +54,7 @@ class MetaSynthesizer(BaseModule):
                  meta: str = 'fomaml',
                  views: Optional[dict] = None,
                  pixel_range: Tuple[float, float] = (0., 255.),
+                 autocast_dtype: Optional[str] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         if meta not in ('fomaml', 'reptile'):
@@ -64,6 +70,7 @@ class MetaSynthesizer(BaseModule):
         self.meta = meta
         self.views = MODELS.build(views) if views else None
         self.pixel_range = tuple(float(v) for v in pixel_range)
+        self.autocast_dtype = check_autocast_dtype(autocast_dtype)
         self._meta_optimizer = torch.optim.Adam(
             self.generator.parameters(), lr=meta_lr, betas=self.betas)
 
@@ -91,9 +98,11 @@ class MetaSynthesizer(BaseModule):
         best_x = None
         best_losses: Dict[str, torch.Tensor] = {}
         for step in range(self.inner_steps):
-            images = self.to_pixels(fast(z))
-            losses = loss_fn(
-                self.views(images) if self.views is not None else images)
+            with synthesis_autocast(z.device, self.autocast_dtype):
+                images = self.to_pixels(fast(z))
+                losses = float_losses(loss_fn(
+                    self.views(images) if self.views is not None else images))
+            images = images.float()
             total = sum(losses.values())
             better = total.detach() < best_total  # NaN never qualifies
             best_total = torch.where(better, total.detach(), best_total)

@@ -4,6 +4,8 @@ import torch
 from mmengine.model import BaseModule
 
 from mmdfkd.registry import MODELS
+from .precision import (check_autocast_dtype, float_losses,
+                        synthesis_autocast)
 
 #: ``loss_fn(images) -> {name: loss}``: the distiller's generator-loss terms
 #: on a batch (teacher, and the student if a term needs it, run inside).
@@ -29,6 +31,9 @@ class PixelSynthesizer(BaseModule):
             each step. Defaults to None (none).
         pixel_range (tuple[float, float]): Pixel values that −1 and 1 map
             to. Defaults to (0, 255).
+        autocast_dtype (str, optional): ``'bfloat16'`` runs the inner
+            loop's forward passes under autocast (losses and updates stay
+            float32). Defaults to None (full precision).
         init_cfg (dict, optional): Defaults to None.
     """
     online = False
@@ -40,6 +45,7 @@ class PixelSynthesizer(BaseModule):
                  betas: Tuple[float, float] = (0.5, 0.99),
                  views: Optional[dict] = None,
                  pixel_range: Tuple[float, float] = (0., 255.),
+                 autocast_dtype: Optional[str] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
         if len(image_shape) != 3 or iterations < 1:
@@ -51,6 +57,7 @@ class PixelSynthesizer(BaseModule):
         self.betas = tuple(betas)
         self.views = MODELS.build(views) if views else None
         self.pixel_range = tuple(float(v) for v in pixel_range)
+        self.autocast_dtype = check_autocast_dtype(autocast_dtype)
 
     def optim_targets(self) -> dict:
         return {}
@@ -75,10 +82,11 @@ class PixelSynthesizer(BaseModule):
         best_x = x.detach().clone()
         best_losses: Dict[str, torch.Tensor] = {}
         for _ in range(self.iterations):
-            images = self.to_pixels(x)
-            if self.views is not None:
-                images = self.views(images)
-            losses = loss_fn(images)
+            with synthesis_autocast(x.device, self.autocast_dtype):
+                images = self.to_pixels(x)
+                if self.views is not None:
+                    images = self.views(images)
+                losses = float_losses(loss_fn(images))
             total = sum(losses.values())
             better = total.detach() < best_total  # NaN never qualifies
             best_total = torch.where(better, total.detach(), best_total)

@@ -125,6 +125,18 @@ class DifferentiableViews(nn.Module):
                 f'low, high) so that the images are rescaled around it')
         return module
 
+    def _apply(self, fn, *args, **kwargs) -> 'DifferentiableViews':
+        # kornia moves its random parameters to the module's device, and
+        # its crops then read them back on the host (``tolist``): a device
+        # sync per view. Drawn on the CPU they are read without one and
+        # moved to the images' device asynchronously.
+        out = super()._apply(fn, *args, **kwargs)
+        for transform in self.transforms:
+            if hasattr(transform, 'set_rng_device_and_dtype'):
+                transform.set_rng_device_and_dtype(torch.device('cpu'),
+                                                   transform.dtype)
+        return out
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Views of ``images`` (``N × C × H × W`` float), same value range;
         spatial size as the last resizing transform makes it."""

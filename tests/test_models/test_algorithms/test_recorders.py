@@ -266,3 +266,20 @@ def test_recorders_follow_replaced_layers():
     assert bn_rec.layers[0] is new
     assert len(moments) == 2
     assert set(feats) == {'layer1.1'}
+
+
+def test_shifted_moments_match_autograd_of_the_plain_expression():
+    from mmdfkd.models.algorithms.recorders import ShiftedMoments
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 5, 2, dtype=torch.float64, requires_grad=True)
+    shift = torch.randn(4, dtype=torch.float64)
+    s, sq = ShiftedMoments.apply(x, shift)
+    d = x - shift.view(1, -1, 1, 1)
+    torch.testing.assert_close(s, d.sum(dim=(0, 2, 3)))
+    torch.testing.assert_close(sq, d.pow(2).sum(dim=(0, 2, 3)))
+    assert torch.autograd.gradcheck(
+        lambda t: ShiftedMoments.apply(t, shift), (x, ))
+    # 2-d inputs (BatchNorm1d): every dimension but the channels
+    y = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda t: ShiftedMoments.apply(t, shift), (y, ))

@@ -1,5 +1,7 @@
 """DifferentiableViews: kornia augmentations from configs, in pixel space,
 with gradients to the input."""
+import sys
+
 import pytest
 import torch
 
@@ -27,8 +29,8 @@ def images(n=6, size=16):
     return (torch.rand(n, 3, size, size) * 255).requires_grad_()
 
 
-@pytest.mark.parametrize('transforms',
-                         [GLOBAL_VIEW, LOCAL_VIEW, AFFINE_VIEW, TRANSLATE_VIEW])
+@pytest.mark.parametrize(
+    'transforms', [GLOBAL_VIEW, LOCAL_VIEW, AFFINE_VIEW, TRANSLATE_VIEW])
 def test_shapes_pixel_range_and_gradient(transforms):
     views = MODELS.build(dict(type='DifferentiableViews',
                               transforms=transforms))
@@ -99,3 +101,32 @@ def test_intensity_ops_need_pixel_range():
     flip = DifferentiableViews([dict(type='RandomHorizontalFlip', p=1.0)],
                                pixel_range=(-1, 1))
     torch.testing.assert_close(flip(x), torch.flip(x, dims=[-1]))
+
+
+def test_random_parameters_stay_on_the_host():
+    """After any move (e.g. to a GPU with the model) the views set kornia's
+    parameter draws back to the CPU: its crops read them with ``tolist``,
+    which on the device would be a sync per view. (Only a CPU exists here,
+    so the test checks who set the device last, not which device kornia
+    would have chosen.)"""
+    views = DifferentiableViews([
+        dict(type='RandomCrop', size=(8, 8), padding=1),
+        dict(type='RandomResizedCrop', size=(8, 8)),
+        dict(type='RandomHorizontalFlip')
+    ])
+    last = {}
+    for t in views.transforms:
+        original = t.set_rng_device_and_dtype
+
+        def spy(device, dtype, original=original, t=t):
+            frame = sys._getframe(1)
+            last[id(t)] = (frame.f_code.co_filename, torch.device(device))
+            original(device, dtype)
+
+        t.set_rng_device_and_dtype = spy
+    views.to(torch.float64)  # any move goes through Module._apply
+    views_file = sys.modules[DifferentiableViews.__module__].__file__
+    assert len(last) == len(views.transforms)
+    assert all(v == (views_file, torch.device('cpu'))
+               for v in last.values())
+    assert all(t.dtype == torch.float64 for t in views.transforms)

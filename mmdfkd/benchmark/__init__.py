@@ -1,0 +1,8 @@
+from .cases import Case, load_method
+from .measure import interleaved_times, median, peak_memory_mb
+from .suite import format_table, run_benchmark
+
+__all__ = [
+    'Case', 'format_table', 'interleaved_times', 'load_method', 'median',
+    'peak_memory_mb', 'run_benchmark'
+]

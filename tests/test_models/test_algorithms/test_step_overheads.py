@@ -1,0 +1,138 @@
+"""What every kind of step must not do: compute teacher weight gradients,
+or read device values on the host inside a synthesizer's inner loop."""
+import contextlib
+import importlib.util
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from mmdfkd.benchmark.cases import Built, load_method
+
+HOST_SIDE = (osp.dirname(torch.optim.__file__),
+             osp.dirname(importlib.util.find_spec('kornia').origin))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+POOL = ['deepinv_digits.py', 'cmi_digits.py', 'fast_digits.py']
+ONLINE = ['dfad_digits.py', 'dafl_digits.py', 'zskt_digits.py',
+          'dfq_digits.py']
+ITER_ATTR = dict(PixelSynthesizer='iterations',
+                 ContrastiveSynthesizer='iterations',
+                 MetaSynthesizer='inner_steps')
+
+
+def built(name: str, batch: int = 4) -> Built:
+    torch.manual_seed(0)
+    return Built(load_method(osp.join(ROOT, 'configs', name)), batch,
+                 torch.device('cpu'))
+
+
+def add_bank(b: Built) -> None:
+    from mmdfkd.models.synthesizers import MemoryBank
+    syn = b.synthesizer
+    syn.memory_bank = MemoryBank(64, syn.feature_dim)
+    syn.num_negatives = 16
+
+
+def set_iterations(b: Built, n: int) -> None:
+    syn = b.synthesizer
+    setattr(syn, ITER_ATTR[type(syn).__name__], n)
+
+
+def teacher_grads(b: Built) -> list:
+    return [n for n, p in b.model.teacher.named_parameters()
+            if p.grad is not None]
+
+
+@pytest.mark.parametrize('name', ONLINE)
+def test_online_steps_leave_teacher_without_grad(name):
+    b = built(name)
+    gen = b.synthesizer.generator
+    before = [p.detach().clone() for p in gen.parameters()]
+    b.model._generator_step(b.z, b.y, b.wrappers['generator'])
+    assert teacher_grads(b) == []
+    # the gradient did reach the generator through the frozen teacher
+    assert any(not torch.equal(p0, p)
+               for p0, p in zip(before, gen.parameters()))
+    b.model._student_step(b.z, b.y, b.wrappers['student'])
+    assert teacher_grads(b) == []
+
+
+@pytest.mark.parametrize('name', POOL)
+def test_pool_steps_leave_teacher_without_grad(name):
+    b = built(name)
+    if type(b.synthesizer).__name__ == 'ContrastiveSynthesizer':
+        add_bank(b)
+    set_iterations(b, 2)
+    b.model.synthesis_round(b.z, b.y)
+    assert teacher_grads(b) == []
+    b.model._student_step(b.z, b.y, b.wrappers['student'])
+    assert teacher_grads(b) == []
+
+
+@contextlib.contextmanager
+def count_host_reads():
+    """Count the Python-level ways to read a tensor's value on the host."""
+    counts = {'n': 0}
+    names = ['__bool__', 'item', 'tolist', 'cpu', '__float__', '__int__',
+             'numpy']
+    saved = {n: getattr(torch.Tensor, n) for n in names}
+
+    def wrap(fn):
+        def counted(self, *args, **kwargs):
+            # Host-resident tensors, read without a device sync: torch.optim's
+            # step counters, and kornia's random parameters (the views keep
+            # them on the CPU, see test_views). Every other caller counts.
+            caller = sys._getframe(1).f_code.co_filename
+            if not caller.startswith(HOST_SIDE):
+                counts['n'] += 1
+            return fn(self, *args, **kwargs)
+        return counted
+
+    for n, fn in saved.items():
+        setattr(torch.Tensor, n, wrap(fn))
+    try:
+        yield counts
+    finally:
+        for n, fn in saved.items():
+            setattr(torch.Tensor, n, fn)
+
+
+@pytest.mark.parametrize('name', POOL)
+def test_no_host_read_per_inner_step(name):
+    """A round reads device values a fixed number of times (its final
+    checks), whatever its number of inner steps."""
+    b = built(name)
+    if type(b.synthesizer).__name__ == 'ContrastiveSynthesizer':
+        add_bank(b)
+    reads = []
+    for steps in (1, 4):
+        set_iterations(b, steps)
+        b.model.synthesis_round(b.z, b.y)  # warm: first-call paths
+        with count_host_reads() as counts:
+            b.model.synthesis_round(b.z, b.y)
+        reads.append(counts['n'])
+    assert reads[0] == reads[1], reads
+
+
+@pytest.mark.parametrize('name', ['dafl_digits.py', 'deepinv_digits.py'])
+def test_one_host_read_per_update(name):
+    """A generator or student step reads one value on the host: the
+    non-finite guard's flag, after the backward is queued. (A recipe with
+    ``student_ema`` adds mmengine's EMA, which reads its step counter.)"""
+    b = built(name)
+    steps = []
+    if b.synthesizer.online:
+        steps.append(lambda: b.model._generator_step(
+            b.z, b.y, b.wrappers['generator']))
+    else:
+        set_iterations(b, 1)
+        b.model.synthesis_round(b.z, b.y)  # fill the pool
+    steps.append(lambda: b.model._student_step(b.z, b.y,
+                                               b.wrappers['student']))
+    for step in steps:
+        step()
+        with count_host_reads() as counts:
+            step()
+        assert counts['n'] == 1

@@ -1,0 +1,141 @@
+"""Time every synthesizer and the student step against their floors.
+
+For each method config (the synthesizer it builds, with ``teacher_ckpt``
+dropped) the real step of the distiller is timed per iteration together
+with its floor: the forward and backward passes the method's math needs,
+as bare PyTorch calls (``mmdfkd.benchmark.floors``). Method and floor runs
+alternate inside every repeat and the medians are compared. Also timed:
+the student step against a bare KD step, and the CMI memory bank's
+per-step cost for several bank sizes.
+
+Example (the table of docs/benchmarks.md)::
+
+    python tools/benchmark.py --threads 2 --out bench.json
+    python tools/benchmark.py --quick
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+CIFAR = [
+    'configs/dfad_resnet34_resnet18_cifar10.py',
+    'configs/deepinv_resnet34_resnet18_cifar10.py',
+    'configs/cmi_resnet34_resnet18_cifar10.py',
+    'configs/fast_resnet34_resnet18_cifar10.py',
+]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--configs', nargs='+', default=CIFAR,
+                        help='method configs, one per synthesizer (default:'
+                        ' the CIFAR-10 ResNet-34 → ResNet-18 recipes)')
+    parser.add_argument('--teacher', help='teacher config path (default: '
+                        "the method config's)")
+    parser.add_argument('--student', help='student config path')
+    parser.add_argument('--batch', type=int, default=64)
+    parser.add_argument('--img-size', type=int,
+                        help="image size (default: the configs')")
+    parser.add_argument('--threads', type=int,
+                        help='torch CPU threads (default: torch\'s)')
+    parser.add_argument('--repeats', type=int, default=7,
+                        help='timed runs of each step (medians are used)')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--iters', type=int, default=1,
+                        help='iterations per timed run')
+    parser.add_argument('--bank-sizes', type=int, nargs='+',
+                        default=[4096, 40960, 409600])
+    parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
+                        help='wall time, or the process CPU time (steadier '
+                        'on a machine shared with other jobs)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (bf16 autocast on CPU, '
+                        'fp16 AmpOptimWrapper on CUDA)')
+    parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--quick', action='store_true',
+                        help='reduced setting: batch 8, 3 repeats')
+    parser.add_argument('--out', help='write the results as JSON here')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.batch, args.repeats = min(args.batch, 8), 3
+    return args
+
+
+def machine(device) -> dict:
+    import torch
+    info = dict(platform=platform.platform(), python=platform.python_version(),
+                torch=torch.__version__, cpus=os.cpu_count(),
+                threads=torch.get_num_threads(), device=str(device))
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    info['cpu'] = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if device.type == 'cuda':
+        info['gpu'] = torch.cuda.get_device_name(device)
+    return info
+
+
+def load() -> str:
+    try:
+        return subprocess.run(['uptime'], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    start = time.perf_counter()
+    import torch
+
+    import mmdfkd  # noqa: F401  (registers the modules)
+    from mmdfkd.benchmark import run_benchmark, format_table
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    load_before = load()
+    result = run_benchmark(
+        configs=[os.path.join(ROOT, c) if not os.path.isabs(c) else c
+                 for c in args.configs],
+        teacher=args.teacher, student=args.student, batch_size=args.batch,
+        img_size=args.img_size, repeats=args.repeats, warmup=args.warmup,
+        iters=args.iters, bank_sizes=args.bank_sizes, device=device,
+        amp=args.amp, channels_last=args.channels_last, clock=args.clock,
+        progress=lambda line: print(
+            f'[{time.perf_counter() - start:6.0f} s] {line}', flush=True))
+    result['setting'] = dict(
+        configs=args.configs, teacher=args.teacher, student=args.student,
+        batch=args.batch, img_size=args.img_size, threads=args.threads,
+        repeats=args.repeats, warmup=args.warmup, iters=args.iters,
+        amp=args.amp, channels_last=args.channels_last, quick=args.quick,
+        clock=args.clock,
+        command='python tools/benchmark.py ' + ' '.join(
+            sys.argv[1:] if argv is None else argv))
+    result['machine'] = machine(device)
+    result['load'] = dict(before=load_before, after=load())
+    result['elapsed_s'] = time.perf_counter() - start
+    print(format_table(result))
+    print(f"load before: {result['load']['before']}")
+    print(f"load after:  {result['load']['after']}")
+    print(f"took {result['elapsed_s']:.0f} s")
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'wrote {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
