@@ -27,12 +27,14 @@ def load_cfg(rel: str) -> Config:
 
 @pytest.fixture(scope='session')
 def teacher_cfg() -> dict:
-    return load_cfg('configs/_base_/models/digits_teacher.py').teacher.to_dict()
+    cfg = load_cfg('configs/_base_/models/digits_teacher.py')
+    return cfg.teacher.to_dict()
 
 
 @pytest.fixture(scope='session')
 def student_cfg() -> dict:
-    return load_cfg('configs/_base_/models/digits_student.py').student.to_dict()
+    cfg = load_cfg('configs/_base_/models/digits_student.py')
+    return cfg.student.to_dict()
 
 
 def distiller_cfg(teacher: dict, student: dict, **overrides) -> dict:

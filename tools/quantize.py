@@ -205,7 +205,8 @@ def main(argv=None) -> dict:
     print(f'| int8 ({args.calib}, {result["num_calib"]} images) | '
           f'{result["int8_accuracy"]:.2f} % |')
     print(f'int8 and float agree on {result["agreement"]:.2f} % of the '
-          f'images; logit SQNR {result["logit_sqnr_db"]:.2f} dB; {Q.QUANTIZATION_PATH}, backend {args.backend}, weights '
+          f'images; logit SQNR {result["logit_sqnr_db"]:.2f} dB; '
+          f'{Q.QUANTIZATION_PATH}, backend {args.backend}, weights '
           f'{args.weight_observer}, activations {args.act_observer}, '
           f'{result["seconds"]} s')
     if args.out:

@@ -35,8 +35,9 @@ from torch import nn
 
 __all__ = [
     'PixelSpaceModel', 'QUIET_WARNINGS', 'activation_scales', 'batches',
-    'evaluate', 'gaussian_noise_images', 'is_quantized', 'make_qconfig_mapping',
-    'quantize_int8', 'quantized_modules', 'select_backend'
+    'evaluate', 'gaussian_noise_images', 'is_quantized',
+    'make_qconfig_mapping', 'quantize_int8', 'quantized_modules',
+    'select_backend'
 ]
 
 #: Warnings of the deprecated-but-working ``torch.ao.quantization`` path,

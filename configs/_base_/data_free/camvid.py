@@ -1,4 +1,5 @@
-# Data-free segmentation on CamVid (SegNet layout, 11 classes; configs/_base_/datasets/camvid.py)
+# Data-free segmentation on CamVid (SegNet layout, 11 classes;
+# configs/_base_/datasets/camvid.py)
 # with DFAD's published setting (teacher 0.594 mIoU, DFAD student 0.535): the
 # DeepLabV3-R50-D8 teacher of configs/teachers/deeplabv3_r50-d8_camvid.py, a
 # randomly initialised DeepLabV3-MobileNetV2 student, a DCGAN generator of

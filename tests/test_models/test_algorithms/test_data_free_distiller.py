@@ -55,7 +55,9 @@ def test_generator_step_does_not_touch_student(teacher_cfg, student_cfg):
     student_before = snapshot(model.student)
     gen_before = snapshot(model.synthesizer.generator)
     log = model.train_step(latent_batch(), optim_wrappers(model))
-    assert set(log) == {'generator.loss_bn', 'generator.loss_adv', 'generator.loss'}
+    assert set(log) == {
+        'generator.loss_bn', 'generator.loss_adv', 'generator.loss'
+    }
     assert all(p.grad is None for p in model.student.parameters())
     assert all(p.requires_grad for p in model.student.parameters())
     # only BN running stats of the student may move (train-mode forward)
