@@ -2,7 +2,6 @@
 import json
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
@@ -14,6 +13,7 @@ from torch import nn
 
 import mmdfkd  # noqa: F401  (applies the fixes)
 from mmdfkd.compat import distributed
+from tests.process import run_bounded
 
 WORKER = Path(__file__).with_name('compat_ddp_worker.py')
 
@@ -31,7 +31,7 @@ def test_two_process_gloo_training_on_cpu(tmp_path):
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nnodes', '1',
            '--nproc_per_node', '2', '--master_addr', '127.0.0.1',
            '--master_port', str(_free_port()), str(WORKER), str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=150,
+    proc = run_bounded(cmd, capture_output=True, text=True, timeout=150,
                           env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     reports = [json.loads((tmp_path / f'rank{r}.json').read_text())

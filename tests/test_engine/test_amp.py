@@ -5,7 +5,6 @@ import json
 import math
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
@@ -19,6 +18,7 @@ from mmdfkd.engine import enable_amp
 from mmdfkd.engine.optimizers import AutocastOptimWrapper
 from mmdfkd.registry import MODELS
 from tests.conftest import ROOT, distiller_cfg, load_cfg
+from tests.process import run_bounded
 
 CPU_AMP = dict(type='mmdfkd.AutocastOptimWrapper', dtype='bfloat16')
 
@@ -188,7 +188,7 @@ def test_autocast_wrapper_parameterless_module():
 def test_train_py_amp_run(trained_teacher, tmp_path):
     work_dir = tmp_path / 'amp'
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             sys.executable, 'tools/train.py', 'configs/dfad_digits.py',
             '--amp', '--work-dir',

@@ -3,7 +3,6 @@ mmpretrain config that the ordinary tools load and evaluate."""
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import mmengine
@@ -14,6 +13,7 @@ from mmengine.config import Config
 from mmdfkd.engine import export_student
 from mmdfkd.utils import unwrap_model
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 
 @pytest.fixture(scope='module')
@@ -133,7 +133,7 @@ def test_tools_test_evaluates_exported_student(exported, tmp_path):
     out_file = tmp_path / 'preds.pkl'
 
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
+    proc = run_bounded(
         [sys.executable, 'tools/test.py', exported['cfg'], exported['ckpt'],
          '--work-dir', str(tmp_path / 'test'), '--out', str(out_file)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)

@@ -179,7 +179,8 @@ def test_saved_config_text_is_not_executed(tmp_path):
 
 
 def test_train_py_fails_before_building_the_runner(tmp_path, dfq_text,
-                                                   monkeypatch):
+                                                   monkeypatch,
+                                                   trained_teacher):
     spec = importlib.util.spec_from_file_location(
         'mmdfkd_tools_train_resume', osp.join(ROOT, 'tools', 'train.py'))
     train = importlib.util.module_from_spec(spec)
@@ -190,7 +191,7 @@ def test_train_py_fails_before_building_the_runner(tmp_path, dfq_text,
     monkeypatch.setenv('LOCAL_RANK', '0')
     monkeypatch.setattr('sys.argv', [
         'train.py', 'configs/dfad_digits.py', '--resume', '--work-dir',
-        str(work_dir)
+        str(work_dir), '--cfg-options', f'model.teacher_ckpt={trained_teacher}'
     ])
     monkeypatch.chdir(ROOT)
     with pytest.raises(ResumeConfigMismatchError,

@@ -9,6 +9,7 @@ from typing import List
 import pytest
 
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 #: Options making any data-free digits config tiny.
 TINY = [
@@ -32,7 +33,7 @@ def run_tool(args: List[str], timeout: int = 300,
              **env) -> subprocess.CompletedProcess:
     """Run ``python <args>`` in the repository root; stdout and stderr are
     merged into ``.stdout``."""
-    return subprocess.run([sys.executable, *args],
+    return run_bounded([sys.executable, *args],
                           cwd=ROOT,
                           env=tool_env(**env),
                           stdout=subprocess.PIPE,

@@ -9,13 +9,14 @@ import torch
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
 from tests.test_tools.test_dist_train import failure
+from tests.process import run_bounded
 
 
 def dist_train(config, work_dir, tool_env, options, *extra):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
-    return subprocess.run(
+    return run_bounded(
         [
             'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
             str(work_dir), *extra, '--cfg-options', *options

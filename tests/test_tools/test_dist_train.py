@@ -7,6 +7,7 @@ import pytest
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 
 def failure(out: str) -> str:
@@ -22,7 +23,7 @@ def dist_run(trained_teacher, tool_env, tmp_path_factory):
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     work_dir = tmp_path_factory.mktemp('dist') / 'run'
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             'bash', 'tools/dist_train.sh', 'configs/dfad_digits.py', '2',
             '--work-dir',
@@ -99,7 +100,7 @@ def test_pool_families_train_and_resume_on_two_processes(
         with socket.socket() as s:
             s.bind(('127.0.0.1', 0))
             port = s.getsockname()[1]
-        return subprocess.run(
+        return run_bounded(
             [
                 'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
                 str(work_dir), *extra, '--cfg-options',
@@ -141,7 +142,7 @@ def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
         "allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='StudentExportHook'), "
         "dict(type='RNGStateHook'), dict(type='FailOnRankHook', rank=1)]\n")
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             'bash', 'tools/dist_train.sh',
             str(config), '2', '--work-dir',

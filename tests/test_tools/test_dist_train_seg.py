@@ -6,13 +6,14 @@ import sys
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
 from tests.test_models.seg_nets import random_street_teacher, tiny_scenes
+from tests.process import run_bounded
 
 
 def test_seg_ddad_on_two_processes(tool_env, free_port, tmp_path):
     root = tiny_scenes(tmp_path / 'scenes')
     teacher = random_street_teacher(tmp_path / 'teacher.pth')
     work_dir = tmp_path / 'run'
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             'bash', 'tools/dist_train.sh',
             'configs/ddad_deeplabv3_street_scenes.py', '2', '--work-dir',

@@ -21,6 +21,7 @@ import torch
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 CONFIG = 'configs/dfq_digits.py'
 MAX_ITERS = 12
@@ -99,7 +100,7 @@ def runs(trained_teacher, tool_env, tmp_path_factory):
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=30)
         killed_at = last_iter(killed_dir) if marker.is_file() else None
-        resumed = subprocess.run(
+        resumed = run_bounded(
             train_cmd(killed_dir, trained_teacher, '--resume'), cwd=ROOT,
             env=env, stdout=logs['resumed'], stderr=subprocess.STDOUT,
             timeout=TIMEOUT)
@@ -235,7 +236,7 @@ def test_two_processes_save_and_restore_every_rank(trained_teacher,
         'randomness.diff_rank_seed=True', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
     ]
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             sys.executable, 'tools/stress_dist.py', '--runs', '1', '--keep',
             '--work-root',
@@ -256,7 +257,7 @@ def test_two_processes_save_and_restore_every_rank(trained_teacher,
     assert rng['world_size'] == 2 and len(rng['ranks']) == 2
     assert not torch.equal(rng['ranks'][0]['torch'], rng['ranks'][1]['torch'])
 
-    proc = subprocess.run(
+    proc = run_bounded(
         [
             'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
             str(work_dir), '--resume', '--cfg-options', *common,

@@ -2,7 +2,6 @@
 identical banks on all ranks (2 gloo processes)."""
 import os
 import socket
-import subprocess
 import sys
 
 import pytest
@@ -10,6 +9,7 @@ import torch
 
 from mmdfkd.models.synthesizers.memory_bank import MemoryBank
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 WORKER = os.path.join(os.path.dirname(__file__), 'memory_bank_worker.py')
 
@@ -176,7 +176,7 @@ def test_two_ranks_hold_the_same_bank(tmp_path):
         sys.path.insert(0, os.path.dirname(WORKER))
     from memory_bank_worker import DIM, PUSHES, SIZE, rows
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
-    proc = subprocess.run([
+    proc = run_bounded([
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
         '--master_addr=127.0.0.1', f'--master_port={free_port()}', WORKER,
         str(tmp_path)

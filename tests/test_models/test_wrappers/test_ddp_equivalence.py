@@ -2,12 +2,12 @@
 the same latents (gloo on CPU)."""
 import os
 import socket
-import subprocess
 import sys
 
 import torch
 
 from tests.conftest import ROOT
+from tests.process import run_bounded
 
 WORKER = os.path.join(os.path.dirname(__file__), 'ddp_equivalence_worker.py')
 
@@ -20,7 +20,7 @@ def free_port() -> int:
 
 def run(cmd, out):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
-    proc = subprocess.run(
+    proc = run_bounded(
         cmd + [WORKER, str(out)],
         cwd=ROOT,
         env=env,
