@@ -21,12 +21,10 @@ import sys
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-from mmdfkd.engine import apply_global_batch
+from mmdfkd.engine import apply_global_batch, train_teacher_weights
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
@@ -80,15 +78,7 @@ def ensure_teacher(teacher_dir: str) -> str:
     print('[demo] training the teacher on the digits train split')
     cfg = Config.fromfile(TEACHER_CONFIG)
     cfg.work_dir = teacher_dir
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    with open(osp.join(teacher_dir, 'last_checkpoint')) as f:
-        last = f.read().strip()
-    state = load_untrusted_checkpoint(last)['state_dict']
-    # Weights only: the file loads with torch.load(weights_only=True).
-    torch.save(dict(state_dict=state), path + '.tmp')
-    os.replace(path + '.tmp', path)
-    return path
+    return train_teacher_weights(cfg, path)
 
 
 def test_accuracy(runner: Runner) -> float:

@@ -18,13 +18,11 @@ import os.path as osp
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.datasets.street_scenes import write_street_scenes
-from mmdfkd.engine import apply_global_batch
+from mmdfkd.engine import apply_global_batch, train_teacher_weights
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/deeplabv3_street_scenes.py')
@@ -97,15 +95,7 @@ def ensure_teacher(teacher_dir: str, data_root: str, options) -> str:
     print('[demo-seg] training the teacher on the train split')
     cfg = teacher_cfg(data_root, options)
     cfg.work_dir = teacher_dir
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    with open(osp.join(teacher_dir, 'last_checkpoint')) as f:
-        last = f.read().strip()
-    state = load_untrusted_checkpoint(last)['state_dict']
-    # Weights only: the file loads with torch.load(weights_only=True).
-    torch.save(dict(state_dict=state), path + '.tmp')
-    os.replace(path + '.tmp', path)
-    return path
+    return train_teacher_weights(cfg, path)
 
 
 def test_miou(runner: Runner) -> float:

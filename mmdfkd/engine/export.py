@@ -1,12 +1,15 @@
-"""Write the student as a plain checkpoint + config of its own library."""
+"""Write the student as a plain checkpoint + config of its own library, and
+a trained teacher as plain weights."""
 import os
 import os.path as osp
 from typing import Tuple
 
 import torch
 from mmengine.config import Config
+from mmengine.runner import Runner
 from torch import nn
 
+from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.models.algorithms.networks import network_cfg
 from mmdfkd.utils import unwrap_model
 
@@ -63,3 +66,23 @@ def inference_pipeline(pipeline: list) -> list:
         t for t in pipeline
         if not str(t.get('type', '')).split('.')[-1] == 'LoadAnnotations'
     ]
+
+
+def train_teacher_weights(cfg: Config, path: str) -> str:
+    """Train the teacher of ``cfg`` (its ``work_dir`` set) with the standard
+    runner and save the ``state_dict`` of its last checkpoint alone as
+    ``path``; return ``path``.
+
+    Weights only, so that the file loads with
+    ``torch.load(weights_only=True)``; written to ``path + '.tmp'`` and
+    renamed, so that an interrupted run leaves no partial file that a later
+    run would take for a cached teacher.
+    """
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    state = load_untrusted_checkpoint(last)['state_dict']
+    torch.save(dict(state_dict=state), path + '.tmp')
+    os.replace(path + '.tmp', path)
+    return path

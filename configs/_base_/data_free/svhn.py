@@ -6,26 +6,23 @@
 _base_ = [
     '../datasets/svhn.py',
     '../models/wrn_svhn.py',
-    './runtime.py',
+    './mnist_svhn_common.py',
 ]
 
 # Train it with configs/teachers/wrn40_2_svhn.py, then point this at it.
 teacher_ckpt = 'work_dirs/teachers/wrn40_2_svhn/epoch_40.pth'
 
 latent_dim = 1000
-draws = 1
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 512
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=_base_.global_batch_size,
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='LatentDataset',
         latent_dim=latent_dim,
-        draws=draws,
+        draws=_base_.draws,
         num_classes=10))
 val_dataloader = dict(
     _delete_=True,
@@ -51,24 +48,3 @@ model = dict(
     student=_base_.wrn16_1_svhn,
     teacher_ckpt=teacher_ckpt,
     synthesizer=dict(type='GeneratorSynthesizer', generator=generator))
-default_hooks = dict(
-    logger=dict(interval=100), checkpoint=dict(interval=2000))
-
-# Defaults of the online-generator methods; the method files override them.
-max_iters = 12000
-optim_wrapper = dict(
-    constructor='MultiOptimWrapperConstructor',
-    generator=dict(optimizer=dict(type='Adam', lr=1e-3, betas=(0.5, 0.999))),
-    student=dict(
-        optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)))
-param_scheduler = dict(
-    generator=[dict(type='ConstantLR', factor=1.0, by_epoch=False)],
-    student=[
-        dict(
-            type='CosineAnnealingLR',
-            T_max=max_iters,
-            eta_min=1e-3,
-            by_epoch=False)
-    ])
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1000)

@@ -1,18 +1,16 @@
-import os.path as osp
-from typing import Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
-from mmengine.visualization import LocalVisBackend
 
 from mmdfkd.registry import HOOKS
 from mmdfkd.utils import unwrap_model
+from .base_grid_hook import BaseGridHook
 from .synthetic_image_grid_hook import make_grid_image
 
 
 @HOOKS.register_module()
-class SegPredictionGridHook(Hook):
+class SegPredictionGridHook(BaseGridHook):
     """Writes, through the runner's visualizer, the latest synthesized
     images beside the teacher's and the (final) student's argmax maps,
     coloured with the dataset palette: one column triple per image
@@ -26,28 +24,16 @@ class SegPredictionGridHook(Hook):
         name (str): Image name in the backends. Defaults to
             ``'seg_predictions'``.
     """
-    priority = 'LOW'
+    info_key = 'seg_prediction_grid'
 
     def __init__(self,
                  interval: int = 200,
                  max_images: int = 16,
                  nrow: int = 4,
                  name: str = 'seg_predictions') -> None:
-        self.interval = interval
-        self.max_images = max_images
-        self.nrow = nrow
-        self.name = name
-        self.last_path: Optional[str] = None
+        super().__init__(interval, max_images, nrow, name)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs=None) -> None:
-        if not (self.every_n_train_iters(runner, self.interval)
-                or self.is_last_train_iter(runner)):
-            return
-        model = unwrap_model(runner.model)
-        images = getattr(model, 'last_images', None)
-        if images is None:
-            return
+    def draw(self, runner, model, images: torch.Tensor) -> np.ndarray:
         images = images[:self.max_images]
         maps = {}
         for role, net in (('teacher', model.teacher),
@@ -68,18 +54,10 @@ class SegPredictionGridHook(Hook):
                 align_corners=False).argmax(1)
         palette = self._palette(runner, num_classes)
         low, high = unwrap_model(model.synthesizer).pixel_range
-        grid = make_grid_image(
+        return make_grid_image(
             interleave(images, colorize(maps['teacher'], palette),
                        colorize(maps['student'], palette), low, high),
             0.0, 1.0, nrow=3 * self.nrow)
-        step = runner.iter + 1
-        runner.visualizer.add_image(self.name, grid, step=step)
-        for backend in runner.visualizer._vis_backends.values():
-            if isinstance(backend, LocalVisBackend):
-                self.last_path = osp.join(backend._save_dir, 'vis_image',
-                                          f'{self.name}_{step}.png')
-        runner.message_hub.update_info('seg_prediction_grid',
-                                       self.last_path)
 
     @staticmethod
     def _palette(runner, num_classes: int) -> Sequence[Sequence[int]]:

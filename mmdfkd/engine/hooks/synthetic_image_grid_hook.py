@@ -1,17 +1,13 @@
-import os.path as osp
-from typing import Optional
-
 import numpy as np
 import torch
-from mmengine.hooks import Hook
-from mmengine.visualization import LocalVisBackend
 
 from mmdfkd.registry import HOOKS
 from mmdfkd.utils import unwrap_model
+from .base_grid_hook import BaseGridHook
 
 
 @HOOKS.register_module()
-class SyntheticImageGridHook(Hook):
+class SyntheticImageGridHook(BaseGridHook):
     """Writes a grid of the latest synthesized batch through the runner's
     visualizer (every backend it has: local files, TensorBoard...).
 
@@ -22,37 +18,19 @@ class SyntheticImageGridHook(Hook):
         nrow (int): Images per grid row. Defaults to 8.
         name (str): Image name in the backends. Defaults to ``'synthetic'``.
     """
-    priority = 'LOW'
+    info_key = 'synthetic_grid'
 
     def __init__(self,
                  interval: int = 200,
                  max_images: int = 64,
                  nrow: int = 8,
                  name: str = 'synthetic') -> None:
-        self.interval = interval
-        self.max_images = max_images
-        self.nrow = nrow
-        self.name = name
-        self.last_path: Optional[str] = None
+        super().__init__(interval, max_images, nrow, name)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
-                         outputs=None) -> None:
-        if not (self.every_n_train_iters(runner, self.interval)
-                or self.is_last_train_iter(runner)):
-            return
-        model = unwrap_model(runner.model)
-        images = getattr(model, 'last_images', None)
-        if images is None:
-            return
+    def draw(self, runner, model, images: torch.Tensor) -> np.ndarray:
         low, high = unwrap_model(model.synthesizer).pixel_range
-        grid = make_grid_image(images[:self.max_images], low, high, self.nrow)
-        step = runner.iter + 1
-        runner.visualizer.add_image(self.name, grid, step=step)
-        for backend in runner.visualizer._vis_backends.values():
-            if isinstance(backend, LocalVisBackend):
-                self.last_path = osp.join(backend._save_dir, 'vis_image',
-                                          f'{self.name}_{step}.png')
-        runner.message_hub.update_info('synthetic_grid', self.last_path)
+        return make_grid_image(images[:self.max_images], low, high,
+                               self.nrow)
 
 
 def make_grid_image(images: torch.Tensor, low: float, high: float,
