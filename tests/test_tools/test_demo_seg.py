@@ -5,6 +5,7 @@ import glob
 import importlib.util
 import json
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -94,6 +95,27 @@ def test_exported_student_is_a_plain_mmseg_model(tiny_run, tmp_path):
     result = inference_model(model, image)
     assert result.pred_sem_seg.data.shape == (1, 64, 64)
     assert int(result.pred_sem_seg.data.max()) < 11
+
+
+def test_mmseg_test_tool_evaluates_the_export(tiny_run, tmp_path, tool):
+    """mmseg's own tools/test.py (installed with mmseg) evaluates the
+    exported config and checkpoint to the demo's student mIoU."""
+    import mmseg
+    summary, _, _ = tiny_run
+    ckpt = summary['student_checkpoint']
+    mmseg_test = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools',
+                          'test.py')
+    proc = tool([
+        mmseg_test,
+        osp.join(osp.dirname(ckpt), 'student_config.py'), ckpt,
+        '--work-dir',
+        str(tmp_path / 'mmseg_test')
+    ])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    found = re.findall(r'mIoU: ([0-9.]+)', proc.stdout)
+    assert found, proc.stdout[-3000:]
+    assert float(found[-1]) == pytest.approx(summary['student_miou'],
+                                             abs=0.01)
 
 
 def test_bad_scene_counts(demo_seg, capsys):
