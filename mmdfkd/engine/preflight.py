@@ -85,15 +85,12 @@ def check_teacher_checkpoint(cfg: Config) -> None:
     Raises:
         FileNotFoundError: when the checkpoint is missing.
     """
+    from mmdfkd.models.algorithms.networks import require_teacher_checkpoint
     ckpt = cfg.get('model', {}).get('teacher_ckpt')
-    if not ckpt or osp.isfile(ckpt):
-        return
-    teacher = cfg.get('teacher_config') or 'configs/teachers/<config>.py'
-    raise FileNotFoundError(
-        f'teacher checkpoint {ckpt!r} does not exist. Train the teacher '
-        f'first: `python tools/train.py {teacher}` (then save its '
-        "weights there), or point `model.teacher_ckpt` at them "
-        f'(--cfg-options model.teacher_ckpt=<file>).')
+    if ckpt:
+        require_teacher_checkpoint(
+            ckpt,
+            cfg.get('teacher_config') or 'configs/teachers/<config>.py')
 
 
 def _teacher_classes(cfg: Config) -> Optional[int]:

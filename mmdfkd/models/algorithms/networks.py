@@ -61,15 +61,34 @@ def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
             "'mmpretrain::resnet/resnet18_8xb16_cifar10.py'.") from e
 
 
+def require_teacher_checkpoint(
+        path: str,
+        teacher_config: str = 'configs/teachers/<config>.py') -> None:
+    """Raise when the teacher checkpoint ``path`` is not a file, naming the
+    command that trains the teacher.
+
+    Args:
+        path (str): The checkpoint (``model.teacher_ckpt``).
+        teacher_config (str): The teacher's training config, when known.
+            Defaults to a placeholder.
+
+    Raises:
+        FileNotFoundError: when the checkpoint is missing.
+    """
+    if osp.isfile(path):
+        return
+    raise FileNotFoundError(
+        f'teacher checkpoint {path!r} does not exist. Train the teacher '
+        f'first: `python tools/train.py {teacher_config}` (then save its '
+        "weights there), or point `model.teacher_ckpt` at them "
+        f'(--cfg-options model.teacher_ckpt=<file>).')
+
+
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:
     """Load a teacher checkpoint as untrusted input (``weights_only``) and
     check that its keys match the teacher config exactly."""
     from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'teacher checkpoint {path!r} does not exist. Train the teacher '
-            'first (e.g. `python tools/train.py configs/teachers/<config>.py`'
-            ') or set `model.teacher_ckpt` to an existing file.')
+    require_teacher_checkpoint(path)
     ckpt = load_untrusted_checkpoint(path, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not all(
