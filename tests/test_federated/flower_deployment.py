@@ -10,14 +10,10 @@ import time
 from typing import Dict, List
 
 from tests.conftest import ROOT
+from tests.process import free_port
 
 BIN = osp.dirname(sys.executable)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float) -> None:

@@ -1,7 +1,6 @@
 """Helpers for the command-line tools tests: bounded subprocesses in the
 repository root, one thread per process (the test machines are small)."""
 import os
-import socket
 import subprocess
 import sys
 from typing import List
@@ -9,6 +8,7 @@ from typing import List
 import pytest
 
 from tests.conftest import ROOT
+from tests import process
 from tests.process import run_bounded
 
 #: Options making any data-free digits config tiny.
@@ -42,11 +42,6 @@ def run_tool(args: List[str], timeout: int = 300,
                           timeout=timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope='session', name='tool_env')
 def tool_env_fixture():
@@ -65,4 +60,4 @@ def tiny_options(trained_teacher):
 
 @pytest.fixture
 def free_port() -> int:
-    return _free_port()
+    return process.free_port()

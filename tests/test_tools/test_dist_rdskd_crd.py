@@ -1,6 +1,5 @@
 """RDSKD's stage switch and snapshots, and CRD's DDP heads and gathered
 queue, on two CPU processes (gloo) through tools/dist_train.sh."""
-import socket
 import subprocess
 import sys
 
@@ -9,13 +8,11 @@ import torch
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
 from tests.test_tools.test_dist_train import failure
-from tests.process import run_bounded
+from tests.process import free_port, run_bounded
 
 
 def dist_train(config, work_dir, tool_env, options, *extra):
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
+    port = free_port()
     return run_bounded(
         [
             'bash', 'tools/dist_train.sh', config, '2', '--work-dir',

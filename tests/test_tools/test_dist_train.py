@@ -7,7 +7,7 @@ import pytest
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
-from tests.process import run_bounded
+from tests.process import free_port, run_bounded
 
 
 def failure(out: str) -> str:
@@ -18,10 +18,7 @@ def failure(out: str) -> str:
 
 @pytest.fixture(scope='module')
 def dist_run(trained_teacher, tool_env, tmp_path_factory):
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
+    port = free_port()
     work_dir = tmp_path_factory.mktemp('dist') / 'run'
     proc = run_bounded(
         [
@@ -91,15 +88,12 @@ def test_pool_families_train_and_resume_on_two_processes(
         config, trained_teacher, tool_env, tmp_path):
     """Every pool-based family trains on 2 processes, and a --resume on 2
     processes restores pool, bank and synthesizer state and continues."""
-    import socket
 
     from mmdfkd.utils import unpack_state
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        with socket.socket() as s:
-            s.bind(('127.0.0.1', 0))
-            port = s.getsockname()[1]
+        port = free_port()
         return run_bounded(
             [
                 'bash', 'tools/dist_train.sh', config, '2', '--work-dir',

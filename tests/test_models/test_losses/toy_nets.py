@@ -7,7 +7,6 @@ student (a classifier and a per-pixel "segmenter").
 import datetime
 import math
 import os
-import socket
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -22,6 +21,7 @@ from mmdfkd.models.algorithms.task_adapter import (logits_to_rows,
                                                    rows_per_sample)
 from mmdfkd.models.losses import (BNStatisticsLoss, ClassBalanceLoss,
                                   DistillContext, InterSampleDiversityLoss)
+from tests.process import free_port
 
 NZ = 8
 IMG_SHAPE = (3, 6, 6)
@@ -252,11 +252,6 @@ def _dist_worker(rank: int, port: int, out_dir: str) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 
 def run_two_process_terms(out_dir: str) -> List[Dict[str, dict]]:
     """Run :func:`terms_values_and_grads` on each rank's part of the global
@@ -268,7 +263,7 @@ def run_two_process_terms(out_dir: str) -> List[Dict[str, dict]]:
               and not dist.is_initialized() else 'spawn')
     context = mp.start_processes(
         _dist_worker,
-        args=(_free_port(), out_dir),
+        args=(free_port(), out_dir),
         nprocs=2,
         join=False,
         start_method=method)

@@ -1,7 +1,6 @@
 """MemoryBank: a FIFO ring of features, O(n) draws, checkpoints, and
 identical banks on all ranks (2 gloo processes)."""
 import os
-import socket
 import sys
 
 import pytest
@@ -9,7 +8,7 @@ import torch
 
 from mmdfkd.models.synthesizers.memory_bank import MemoryBank
 from tests.conftest import ROOT
-from tests.process import run_bounded
+from tests.process import free_port, run_bounded
 
 WORKER = os.path.join(os.path.dirname(__file__), 'memory_bank_worker.py')
 
@@ -165,11 +164,6 @@ def test_load_into_other_size_keeps_newest_in_order():
 
 
 # -------------------------------------------------------- two processes
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 
 def test_two_ranks_hold_the_same_bank(tmp_path):
     if os.path.dirname(WORKER) not in sys.path:

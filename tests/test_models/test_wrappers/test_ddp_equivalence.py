@@ -1,21 +1,15 @@
 """2 processes × batch B give the losses and weights of 1 process × 2B fed
 the same latents (gloo on CPU)."""
 import os
-import socket
 import sys
 
 import torch
 
 from tests.conftest import ROOT
-from tests.process import run_bounded
+from tests.process import free_port, run_bounded
 
 WORKER = os.path.join(os.path.dirname(__file__), 'ddp_equivalence_worker.py')
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, out):
