@@ -10,7 +10,7 @@ CONSTRAINTS := requirements/constraints.txt
 # 2-core machine. Set it yourself to override.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: demo demo-seg demo-fedgen test env clean
+.PHONY: demo demo-seg demo-fedgen test env clean data-fashion-mnist
 
 env: $(VENV)/.installed
 
@@ -36,6 +36,31 @@ demo-seg: env
 # work_dirs/demo_fedgen/summary.json
 demo-fedgen: env
 	$(PY) tools/demo_fedgen.py
+
+# Fashion-MNIST's official IDX files from Debian's dataset-fashion-mnist
+# (installed when missing and run as root; otherwise the command is
+# printed), linked where the configs read them.
+FMNIST_SYSTEM := /usr/share/datasets/fashion-mnist
+FMNIST_DIR := data/fashion_mnist
+FMNIST_FILES := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
+	t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+
+data-fashion-mnist: $(addprefix $(FMNIST_DIR)/,$(FMNIST_FILES))
+
+$(FMNIST_DIR)/%.gz:
+	@test -f $(FMNIST_SYSTEM)/$*.gz || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	      dataset-fashion-mnist || { apt-get update -q && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	      dataset-fashion-mnist; }; \
+	  else \
+	    echo "Fashion-MNIST is missing: run" \
+	      "'sudo apt-get install -y dataset-fashion-mnist'" \
+	      "then 'make data-fashion-mnist' again."; exit 1; \
+	  fi; }
+	@mkdir -p $(FMNIST_DIR)
+	ln -sf $(FMNIST_SYSTEM)/$*.gz $@
 
 test: env
 	$(PY) -m pytest -q tests

@@ -1,5 +1,6 @@
 from .camvid import CamVidDataset
 from .digits import DigitsDataset
+from .fashion_mnist import FashionMNISTDataset
 from .latent_dataset import LatentDataset
 from .nyuv2 import NYUv2Dataset
 from .street_scenes import write_street_scenes
@@ -7,6 +8,6 @@ from .svhn import SVHN
 from .synthetic_pool_dataset import SyntheticPoolDataset
 
 __all__ = [
-    'CamVidDataset', 'DigitsDataset', 'LatentDataset', 'NYUv2Dataset', 'SVHN',
-    'SyntheticPoolDataset', 'write_street_scenes'
+    'CamVidDataset', 'DigitsDataset', 'FashionMNISTDataset', 'LatentDataset',
+    'NYUv2Dataset', 'SVHN', 'SyntheticPoolDataset', 'write_street_scenes'
 ]
