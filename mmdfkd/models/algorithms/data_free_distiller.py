@@ -32,6 +32,20 @@ def frozen(module: nn.Module):
             p.requires_grad_(flag)
 
 
+@contextlib.contextmanager
+def eval_mode(module: nn.Module):
+    """``module`` in eval mode inside the block (BatchNorm uses and keeps
+    its running statistics); every submodule's train/eval flag is restored
+    after."""
+    flags = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
 def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
     """Mode-collapse indicators of a synthesized batch (per-image teacher
     logits): the mean pairwise distance of the L2-normalised logits (0 when
@@ -84,9 +98,11 @@ class DataFreeDistiller(BaseModel):
             augmentation). Defaults to None.
         student_batch_size (int, optional): Batch drawn from the pool for a
             student step. Defaults to the latent batch size.
-        warmup_rounds (int): Rounds at the start that only synthesize (the
-            student phases are skipped), e.g. Fast DFKD's warm-up synthesis.
-            Defaults to 0.
+        warmup_rounds (int): Rounds at the start that only synthesize: the
+            student phases are skipped, and synthesis leaves out the
+            generator-loss terms that read the student (the adversarial
+            ones: the student has not learnt anything yet), as in Fast
+            DFKD's warm-up. Defaults to 0.
         student_ema (dict, optional): Keep an exponential moving average of
             the student (``mmengine``'s ``ExponentialMovingAverage``
             arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
@@ -322,7 +338,7 @@ class DataFreeDistiller(BaseModel):
                 if phase == 'generator':
                     log = self._generator_step(z, y, optim_wrapper[phase])
                 elif phase == 'synthesis':
-                    log = self.synthesis_round(z, y)
+                    log = self.synthesis_round(z, y, warming_up=warming_up)
                 else:
                     log = self._student_step(z, y, optim_wrapper[phase])
                 for key, value in log.items():
@@ -343,18 +359,30 @@ class DataFreeDistiller(BaseModel):
             losses = {name: term(ctx) for name, term in terms.items()}
         return self._update('generator', wrapper, losses)
 
-    def synthesis_round(self, z: torch.Tensor,
-                        y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def synthesis_round(self,
+                        z: torch.Tensor,
+                        y: Optional[torch.Tensor],
+                        warming_up: bool = False) -> Dict[str, torch.Tensor]:
         """Synthesize one batch with the generator-loss terms and append
-        it, with the teacher's labels, to the pool."""
+        it, with the teacher's labels, to the pool.
+
+        The student is in eval mode meanwhile, as in the reference code of
+        DeepInversion, CMI and Fast DFKD: the synthesis iterates do not
+        move its BatchNorm running statistics. ``warming_up`` leaves out
+        the terms that read the student."""
         terms = self.generator_losses
+        if warming_up:
+            terms = nn.ModuleDict({
+                name: term
+                for name, term in terms.items() if not term.needs_student
+            })
         student = unwrap_model(self.student)
 
         def loss_fn(images: torch.Tensor) -> Dict[str, torch.Tensor]:
             ctx = self._context(images, y, terms, student, teacher_grad=True)
             return {name: term(ctx) for name, term in terms.items()}
 
-        with frozen(student):
+        with frozen(student), eval_mode(student):
             images, losses = self.synthesizer.synthesize(loss_fn, z)
         for term in terms.values():
             term.end_round()
