@@ -62,6 +62,32 @@ def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
     }
 
 
+def check_data_preprocessor(cfg: Union[dict, nn.Module, None],
+                            algorithm: str) -> None:
+    """Refuse a ``data_preprocessor`` config that names no ``type``.
+
+    MMEngine's ``Runner`` hands the config's top-level
+    ``data_preprocessor`` to the model; dataset bases such as mmpretrain's
+    ``_base_/datasets/cifar10_bs16.py`` define one for their classifier,
+    without a type. A distiller's networks normalise their inputs with
+    their own preprocessors (in ``model.teacher`` / ``model.student``), so
+    that one has no place here.
+
+    Raises:
+        ValueError: naming the key, where it comes from and the fix.
+    """
+    if isinstance(cfg, dict) and 'type' not in cfg:
+        raise ValueError(
+            f'{algorithm} got data_preprocessor={dict(cfg)!r}, which names '
+            "no `type`: most likely the config's top-level "
+            '`data_preprocessor` (e.g. inherited from mmpretrain\'s '
+            '_base_/datasets/cifar10_bs16.py), which MMEngine\'s Runner '
+            'passes into the model. Teacher and student normalise their '
+            'inputs with their own data preprocessors (model.teacher / '
+            'model.student): set `data_preprocessor = None` at the top '
+            'level of the config.')
+
+
 @MODELS.register_module()
 class DataFreeDistiller(BaseModel):
     """Data-free distillation of a frozen teacher into a student.
@@ -111,7 +137,10 @@ class DataFreeDistiller(BaseModel):
         max_nonfinite_steps (int): Consecutive non-finite losses tolerated
             (each such step is skipped) before training stops. Defaults to 20.
         data_preprocessor (dict, optional): Casts latent batches to the
-            device. Defaults to ``BaseDataPreprocessor``.
+            device; it must take a dict of latent tensors (an image
+            preprocessor such as a top-level ``data_preprocessor`` merged
+            in by the runner is refused at build). Defaults to
+            ``BaseDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -132,10 +161,12 @@ class DataFreeDistiller(BaseModel):
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        check_data_preprocessor(data_preprocessor, type(self).__name__)
         super().__init__(
             data_preprocessor=data_preprocessor or dict(
                 type='BaseDataPreprocessor'),
             init_cfg=init_cfg)
+        self._check_latent_preprocessor()
         self.teacher = build_network(teacher, 'teacher')
         self.student = build_network(student, 'student')
         self.synthesizer = MODELS.build(synthesizer)
@@ -228,6 +259,23 @@ class DataFreeDistiller(BaseModel):
             raise ValueError(
                 f'the teacher predicts {n_t} classes but the student {n_s}; '
                 'set the student head\'s `num_classes` to the teacher\'s.')
+
+    @torch.no_grad()
+    def _check_latent_preprocessor(self) -> None:
+        """Fail at build time when the data preprocessor cannot pass a
+        latent batch through (e.g. an image preprocessor given as the
+        config's top-level ``data_preprocessor``)."""
+        try:
+            self.data_preprocessor(dict(latents=torch.zeros(1, 1)), True)
+        except Exception as e:
+            raise ValueError(
+                f'{type(self).__name__} trains on latent batches, but its '
+                f'data preprocessor {type(self.data_preprocessor).__name__} '
+                f'cannot take one ({type(e).__name__}: {e}). If it is the '
+                "config's top-level `data_preprocessor` (MMEngine's Runner "
+                'passes it into the model), set `data_preprocessor = None` '
+                'at the top level of the config: teacher and student '
+                'normalise with their own.') from e
 
     @torch.no_grad()
     def _check_synthesized_shape(self) -> None:
