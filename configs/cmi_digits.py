@@ -26,7 +26,6 @@ model = dict(
         iterations=100,
         lr=1e-3,
         feature_dim=64,
-        hidden_dim=128,
         tau=0.1,
         contrastive_weight=0.8,
         bank_size=4096,

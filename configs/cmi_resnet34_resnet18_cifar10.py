@@ -36,7 +36,6 @@ model = dict(
         lr=1e-3,
         betas=(0.5, 0.999),
         feature_dim=256,
-        hidden_dim=256,
         tau=0.1,
         contrastive_weight=0.8,
         bank_size=40960,

@@ -76,8 +76,10 @@ class ContrastiveSynthesizer(BaseModule):
             Defaults to 1e-3.
         betas (tuple[float, float]): Adam betas. Defaults to (0.5, 0.999).
         feature_dim (int): Projection size. Defaults to 256.
-        hidden_dim (int): Width of the head's hidden layer. Defaults to 256.
-        head_lr (float): Learning rate of the head. Defaults to 1e-3.
+        hidden_dim (int, optional): Width of the head's hidden layer.
+            Defaults to None: the features' width (the authors' head).
+        head_lr (float): Learning rate of the head's Adam (default betas,
+            as the authors'). Defaults to 1e-3.
         tau (float): Contrastive temperature. Defaults to 0.1.
         contrastive_weight (float): Weight of the contrastive term.
             Defaults to 0.8.
@@ -106,7 +108,7 @@ class ContrastiveSynthesizer(BaseModule):
                  lr: float = 1e-3,
                  betas: Tuple[float, float] = (0.5, 0.999),
                  feature_dim: int = 256,
-                 hidden_dim: int = 256,
+                 hidden_dim: Optional[int] = None,
                  head_lr: float = 1e-3,
                  tau: float = 0.1,
                  contrastive_weight: float = 0.8,
@@ -199,11 +201,12 @@ class ContrastiveSynthesizer(BaseModule):
         finally:
             self._capture, self._feats = False, []
             self.generator.train(mode)
+        hidden = self.hidden_dim or in_dim
         self.head = nn.Sequential(
-            nn.Linear(in_dim, self.hidden_dim), nn.ReLU(inplace=True),
-            nn.Linear(self.hidden_dim, self.feature_dim)).to(device)
+            nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, self.feature_dim)).to(device)
         self._head_optimizer = torch.optim.Adam(
-            self.head.parameters(), lr=self.head_lr, betas=self.betas)
+            self.head.parameters(), lr=self.head_lr)
         # a row: the raw features of the local view, then the global one
         self.memory_bank = MemoryBank(self.bank_size, 2 * in_dim, device)
 

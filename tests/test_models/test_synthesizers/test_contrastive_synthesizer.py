@@ -182,6 +182,14 @@ def test_feature_layers_by_name():
         bound(make_synth(feature_layers=['body.99']))
 
 
+def test_head_defaults_to_the_authors():
+    synth = make_synth(hidden_dim=None)
+    bound(synth)
+    # hidden width = feature width; Adam with its default betas
+    assert synth.head[0].out_features == synth.head[0].in_features == 10
+    assert synth._head_optimizer.defaults['betas'] == (0.9, 0.999)
+
+
 def test_generator_is_reinitialised_every_round():
     torch.manual_seed(0)
     synth = make_synth()
