@@ -135,26 +135,25 @@ def shrink(cfg) -> None:
             backbone.pop('init_cfg')
 
 
-_TEACHERS: Dict[str, str] = {}
-
-
-def random_teacher_checkpoint(cfg, folder) -> str:
-    """A checkpoint of the config's teacher at its random initialisation
-    (one file per distinct teacher in this session)."""
-    key = repr(cfg.model.teacher)
-    if key not in _TEACHERS:
-        with DefaultScope.overwrite_default_scope(cfg.default_scope):
-            teacher = build_network(copy.deepcopy(cfg.model.teacher),
-                                    'teacher')
-        path = osp.join(str(folder), f'teacher_{len(_TEACHERS)}.pth')
-        torch.save(dict(state_dict=teacher.state_dict()), path)
-        _TEACHERS[key] = path
-    return _TEACHERS[key]
-
-
 @pytest.fixture(scope='module')
-def teacher_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp('teachers')
+def random_teacher_checkpoint(tmp_path_factory):
+    """``f(cfg)``: a checkpoint of the config's teacher at its random
+    initialisation (one file per distinct teacher in this module)."""
+    folder = tmp_path_factory.mktemp('teachers')
+    paths: Dict[str, str] = {}
+
+    def checkpoint(cfg) -> str:
+        key = repr(cfg.model.teacher)
+        if key not in paths:
+            with DefaultScope.overwrite_default_scope(cfg.default_scope):
+                teacher = build_network(copy.deepcopy(cfg.model.teacher),
+                                        'teacher')
+            path = str(folder / f'teacher_{len(paths)}.pth')
+            torch.save(dict(state_dict=teacher.state_dict()), path)
+            paths[key] = path
+        return paths[key]
+
+    return checkpoint
 
 
 class ParamChangeProbe(Hook):
@@ -191,15 +190,14 @@ def test_configs_are_found():
 
 @pytest.mark.parametrize('config', RUNNER_CONFIGS)
 def test_config_trains_and_validates_through_the_runner(
-        config, tmp_path, monkeypatch, teacher_folder):
+        config, tmp_path, monkeypatch, random_teacher_checkpoint):
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.work_dir = str(tmp_path / 'work')
     prepare_tiny_data(cfg, str(tmp_path / 'data'), monkeypatch)
     shrink(cfg)
     distiller = is_distiller(cfg)
     if distiller and 'teacher_ckpt' in cfg.model:
-        cfg.model.teacher_ckpt = random_teacher_checkpoint(
-            cfg, teacher_folder)
+        cfg.model.teacher_ckpt = random_teacher_checkpoint(cfg)
     # The runner writes the config out three times (log, work dir,
     # checkpoint); yapf's layout of the text took longer than the
     # iteration. The same config, dumped unformatted:
