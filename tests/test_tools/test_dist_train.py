@@ -121,7 +121,9 @@ def test_pool_families_train_and_resume_on_two_processes(
     pool = unpack_state(state['state_dict']['pool._extra_state'])
     assert pool['num_images'] == 3 * 8  # rank 0's: 8 images a round
     if 'cmi' in config:  # the bank holds both ranks' features, 3 rounds
-        assert state['memory_bank']['filled'] == 3 * 16
+        synth = unpack_state(
+            state['state_dict']['synthesizer._extra_state'])
+        assert synth['memory_bank']['filled'] == 3 * 16
 
 
 def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,

@@ -13,6 +13,11 @@ student = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
 # cifar10.py` (CIFAR-10 under data/cifar10), then point this at the weights.
 teacher_ckpt = 'work_dirs/teachers/resnet34_cifar10.pth'
 
+# The dataset base defines a typeless top-level `data_preprocessor` for
+# mmpretrain's classifier; MMEngine's Runner would pass it into the
+# distiller, whose teacher and student normalise with their own.
+data_preprocessor = None
+
 latent_dim = 256
 draws = 6
 # The batch every loss sees; each of N processes draws 1/N of it.

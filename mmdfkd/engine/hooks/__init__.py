@@ -1,7 +1,6 @@
 from .channels_last_hook import ChannelsLastHook
 from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
-from .memory_bank_hook import ContrastiveMemoryBankHook
 from .rng_state_hook import RNGStateHook
 from .schedule_switch_hook import ScheduleSwitchHook
 from .seg_prediction_grid_hook import SegPredictionGridHook
@@ -9,8 +8,7 @@ from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
-    'LossSnapshotHook', 'RNGStateHook', 'ScheduleSwitchHook',
-    'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
-    'make_grid_image'
+    'ChannelsLastHook', 'GeneratorResetHook', 'LossSnapshotHook',
+    'RNGStateHook', 'ScheduleSwitchHook', 'SegPredictionGridHook',
+    'StudentExportHook', 'SyntheticImageGridHook', 'make_grid_image'
 ]

@@ -32,6 +32,20 @@ def frozen(module: nn.Module):
             p.requires_grad_(flag)
 
 
+@contextlib.contextmanager
+def eval_mode(module: nn.Module):
+    """``module`` in eval mode inside the block (BatchNorm uses and keeps
+    its running statistics); every submodule's train/eval flag is restored
+    after."""
+    flags = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
 def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
     """Mode-collapse indicators of a synthesized batch (per-image teacher
     logits): the mean pairwise distance of the L2-normalised logits (0 when
@@ -46,6 +60,32 @@ def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
         'synthesis.diversity': pairwise,
         'synthesis.class_balance': entropy / torch.log(torch.tensor(float(c)))
     }
+
+
+def check_data_preprocessor(cfg: Union[dict, nn.Module, None],
+                            algorithm: str) -> None:
+    """Refuse a ``data_preprocessor`` config that names no ``type``.
+
+    MMEngine's ``Runner`` hands the config's top-level
+    ``data_preprocessor`` to the model; dataset bases such as mmpretrain's
+    ``_base_/datasets/cifar10_bs16.py`` define one for their classifier,
+    without a type. A distiller's networks normalise their inputs with
+    their own preprocessors (in ``model.teacher`` / ``model.student``), so
+    that one has no place here.
+
+    Raises:
+        ValueError: naming the key, where it comes from and the fix.
+    """
+    if isinstance(cfg, dict) and 'type' not in cfg:
+        raise ValueError(
+            f'{algorithm} got data_preprocessor={dict(cfg)!r}, which names '
+            "no `type`: most likely the config's top-level "
+            '`data_preprocessor` (e.g. inherited from mmpretrain\'s '
+            '_base_/datasets/cifar10_bs16.py), which MMEngine\'s Runner '
+            'passes into the model. Teacher and student normalise their '
+            'inputs with their own data preprocessors (model.teacher / '
+            'model.student): set `data_preprocessor = None` at the top '
+            'level of the config.')
 
 
 @MODELS.register_module()
@@ -84,9 +124,11 @@ class DataFreeDistiller(BaseModel):
             augmentation). Defaults to None.
         student_batch_size (int, optional): Batch drawn from the pool for a
             student step. Defaults to the latent batch size.
-        warmup_rounds (int): Rounds at the start that only synthesize (the
-            student phases are skipped), e.g. Fast DFKD's warm-up synthesis.
-            Defaults to 0.
+        warmup_rounds (int): Rounds at the start that only synthesize: the
+            student phases are skipped, and synthesis leaves out the
+            generator-loss terms that read the student (the adversarial
+            ones: the student has not learnt anything yet), as in Fast
+            DFKD's warm-up. Defaults to 0.
         student_ema (dict, optional): Keep an exponential moving average of
             the student (``mmengine``'s ``ExponentialMovingAverage``
             arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
@@ -95,7 +137,10 @@ class DataFreeDistiller(BaseModel):
         max_nonfinite_steps (int): Consecutive non-finite losses tolerated
             (each such step is skipped) before training stops. Defaults to 20.
         data_preprocessor (dict, optional): Casts latent batches to the
-            device. Defaults to ``BaseDataPreprocessor``.
+            device; it must take a dict of latent tensors (an image
+            preprocessor such as a top-level ``data_preprocessor`` merged
+            in by the runner is refused at build). Defaults to
+            ``BaseDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -116,10 +161,12 @@ class DataFreeDistiller(BaseModel):
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        check_data_preprocessor(data_preprocessor, type(self).__name__)
         super().__init__(
             data_preprocessor=data_preprocessor or dict(
                 type='BaseDataPreprocessor'),
             init_cfg=init_cfg)
+        self._check_latent_preprocessor()
         self.teacher = build_network(teacher, 'teacher')
         self.student = build_network(student, 'student')
         self.synthesizer = MODELS.build(synthesizer)
@@ -212,6 +259,23 @@ class DataFreeDistiller(BaseModel):
             raise ValueError(
                 f'the teacher predicts {n_t} classes but the student {n_s}; '
                 'set the student head\'s `num_classes` to the teacher\'s.')
+
+    @torch.no_grad()
+    def _check_latent_preprocessor(self) -> None:
+        """Fail at build time when the data preprocessor cannot pass a
+        latent batch through (e.g. an image preprocessor given as the
+        config's top-level ``data_preprocessor``)."""
+        try:
+            self.data_preprocessor(dict(latents=torch.zeros(1, 1)), True)
+        except Exception as e:
+            raise ValueError(
+                f'{type(self).__name__} trains on latent batches, but its '
+                f'data preprocessor {type(self.data_preprocessor).__name__} '
+                f'cannot take one ({type(e).__name__}: {e}). If it is the '
+                "config's top-level `data_preprocessor` (MMEngine's Runner "
+                'passes it into the model), set `data_preprocessor = None` '
+                'at the top level of the config: teacher and student '
+                'normalise with their own.') from e
 
     @torch.no_grad()
     def _check_synthesized_shape(self) -> None:
@@ -322,7 +386,7 @@ class DataFreeDistiller(BaseModel):
                 if phase == 'generator':
                     log = self._generator_step(z, y, optim_wrapper[phase])
                 elif phase == 'synthesis':
-                    log = self.synthesis_round(z, y)
+                    log = self.synthesis_round(z, y, warming_up=warming_up)
                 else:
                     log = self._student_step(z, y, optim_wrapper[phase])
                 for key, value in log.items():
@@ -343,18 +407,30 @@ class DataFreeDistiller(BaseModel):
             losses = {name: term(ctx) for name, term in terms.items()}
         return self._update('generator', wrapper, losses)
 
-    def synthesis_round(self, z: torch.Tensor,
-                        y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def synthesis_round(self,
+                        z: torch.Tensor,
+                        y: Optional[torch.Tensor],
+                        warming_up: bool = False) -> Dict[str, torch.Tensor]:
         """Synthesize one batch with the generator-loss terms and append
-        it, with the teacher's labels, to the pool."""
+        it, with the teacher's labels, to the pool.
+
+        The student is in eval mode meanwhile, as in the reference code of
+        DeepInversion, CMI and Fast DFKD: the synthesis iterates do not
+        move its BatchNorm running statistics. ``warming_up`` leaves out
+        the terms that read the student."""
         terms = self.generator_losses
+        if warming_up:
+            terms = nn.ModuleDict({
+                name: term
+                for name, term in terms.items() if not term.needs_student
+            })
         student = unwrap_model(self.student)
 
         def loss_fn(images: torch.Tensor) -> Dict[str, torch.Tensor]:
             ctx = self._context(images, y, terms, student, teacher_grad=True)
             return {name: term(ctx) for name, term in terms.items()}
 
-        with frozen(student):
+        with frozen(student), eval_mode(student):
             images, losses = self.synthesizer.synthesize(loss_fn, z)
         for term in terms.values():
             term.end_round()

@@ -84,6 +84,9 @@ class KnowledgeDistiller(DataFreeDistiller):
         """Nothing is synthesized: the dataset's pipeline decides what the
         networks take."""
 
+    def _check_latent_preprocessor(self) -> None:
+        """Batches are real samples, not latents."""
+
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         if 'inputs' not in data or 'data_samples' not in data:

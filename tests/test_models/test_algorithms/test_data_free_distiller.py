@@ -184,6 +184,30 @@ def test_bn_term_needs_batchnorm_teacher(teacher_cfg, student_cfg):
           generator_losses=dict(adv=dict(type='AdversarialL1Loss')))
 
 
+def test_data_preprocessor_the_distiller_cannot_take(teacher_cfg,
+                                                     student_cfg):
+    """A dataset base's typeless top-level ``data_preprocessor`` (merged
+    into the model by the runner) and an image preprocessor are refused at
+    build, naming the key and the fix."""
+    typeless = dict(num_classes=10, mean=[1.0], std=[2.0], to_rgb=False)
+    with pytest.raises(ValueError, match=r'DataFreeDistiller got '
+                       r"data_preprocessor=\{'num_classes'.*top-level.*"
+                       r'set `data_preprocessor = None`'):
+        build(teacher_cfg, student_cfg, data_preprocessor=typeless)
+    image = dict(type='mmpretrain.ClsDataPreprocessor', mean=[1.0],
+                 std=[2.0])
+    with pytest.raises(ValueError, match=r'ClsDataPreprocessor cannot take '
+                       r'one.*set `data_preprocessor = None`'):
+        build(teacher_cfg, student_cfg, data_preprocessor=image)
+    # the knowledge distiller, on real images, refuses the typeless one too
+    with pytest.raises(ValueError, match='KnowledgeDistiller got '):
+        MODELS.build(
+            dict(type='KnowledgeDistiller', teacher=teacher_cfg,
+                 student=student_cfg,
+                 student_losses=dict(kd=dict(type='KLDivergenceLoss')),
+                 data_preprocessor=typeless))
+
+
 def test_unregistered_names(teacher_cfg, student_cfg):
     with pytest.raises(KeyError, match='NoSuchLoss'):
         build(teacher_cfg, student_cfg,
