@@ -4,11 +4,13 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
 from mmdfkd.engine.amp import enable_amp
 from mmdfkd.engine.global_batch import apply_global_batch
+from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable
 from mmengine.config import Config, DictAction
@@ -80,10 +82,15 @@ def main():
         check_resumable(cfg.work_dir, cfg)
     try:
         train(cfg)
-    except BaseException:
+    except BaseException as e:
         # the other ranks may wait in another collective: end without a
         # barrier so that the launcher stops the job instead of hanging
         destroy_process_group_cleanly(synchronize=False)
+        if was_interrupted(e):
+            # a short report instead of a traceback (and, during a
+            # checkpoint save, instead of MMEngine's config dump)
+            print(interrupt_message(e, cfg.work_dir), file=sys.stderr)
+            sys.exit(130)
         raise
     # after train() returned, nothing live holds the runner's DDP models
     destroy_process_group_cleanly()

@@ -58,6 +58,8 @@ def test_writes_checkpoint_and_last_checkpoint(two_iter_run):
     assert dumped.work_dir == str(work_dir)
     assert (work_dir / 'student' / 'student.pth').is_file()
     assert f'work_dir: {work_dir}' in proc.stdout
+    # every scope the run builds in exists (mmdfkd/registry.py)
+    assert 'Failed to search registry' not in proc.stdout
 
 
 def test_resume_without_checkpoint_fails_early(monkeypatch, tiny_options,
@@ -152,3 +154,32 @@ def test_missing_teacher_checkpoint_fails_at_once(tool, tmp_path):
     assert 'tools/train.py' in proc.stdout
     assert not train_iters(proc.stdout)
     assert not list(work_dir.glob('*.pth')) if work_dir.exists() else True
+
+
+def test_interrupt_during_checkpoint_save_names_the_intact_one(
+        tool, tiny_options, tmp_path):
+    """Ctrl-C while MMEngine formats the config for the second checkpoint
+    (tests/test_tools/interrupt_on_save.py): before, a SyntaxError and the
+    whole config; now three lines naming the intact checkpoint."""
+    config = tmp_path / 'interrupted.py'
+    config.write_text(
+        f"_base_ = [{osp.join(ROOT, CONFIG)!r}]\n"
+        "custom_imports = dict(imports=['mmdfkd', "
+        "'tests.test_tools.interrupt_on_save'], allow_failed_imports=False)\n")
+    work_dir = tmp_path / 'run'
+    proc = tool([
+        'tools/train.py', str(config), '--work-dir', str(work_dir),
+        '--cfg-options', 'train_cfg.max_iters=4',
+        'default_hooks.checkpoint.interval=2', *tiny_options
+    ], PYTHONPATH=ROOT)
+    assert proc.returncode == 130, proc.stdout[-3000:]
+    assert 'Failed to format the config file' not in proc.stdout
+    after = proc.stdout.split('Saving checkpoint at 4 iterations')[1]
+    assert after.strip().splitlines() == [
+        'Training was interrupted while a checkpoint was being saved.',
+        f'The last complete checkpoint is {work_dir / "iter_2.pth"} (named '
+        f'by {work_dir / "last_checkpoint"}). Continue from it with '
+        f'--resume --work-dir {work_dir}.'
+    ]
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_2.pth')
