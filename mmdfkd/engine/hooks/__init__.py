@@ -2,6 +2,7 @@ from .channels_last_hook import ChannelsLastHook
 from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
+from .progress_hook import ProgressHook
 from .rng_state_hook import RNGStateHook
 from .schedule_switch_hook import ScheduleSwitchHook
 from .seg_prediction_grid_hook import SegPredictionGridHook
@@ -10,7 +11,7 @@ from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
     'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
-    'LossSnapshotHook', 'RNGStateHook', 'ScheduleSwitchHook',
+    'LossSnapshotHook', 'ProgressHook', 'RNGStateHook', 'ScheduleSwitchHook',
     'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
     'make_grid_image'
 ]
