@@ -12,7 +12,7 @@ from mmdfkd.engine.amp import enable_amp
 from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
-from mmdfkd.engine.resume import check_resumable
+from mmdfkd.engine.resume import check_resumable, enable_resume
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -76,10 +76,9 @@ def main():
     if args.amp:
         enable_amp(cfg)
     if args.resume:
-        cfg.resume = True
-    if args.resume:
         # no checkpoint, or one of another model / optimiser: fail now
         check_resumable(cfg.work_dir, cfg)
+        enable_resume(cfg)
     try:
         train(cfg)
     except BaseException as e:

@@ -3,6 +3,7 @@ from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
 from .progress_hook import ProgressHook
+from .resume_schedule_hook import ResumeScheduleHook, ScheduleResumeError
 from .rng_state_hook import RNGStateHook
 from .schedule_switch_hook import ScheduleSwitchHook
 from .seg_prediction_grid_hook import SegPredictionGridHook
@@ -11,7 +12,7 @@ from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
     'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
-    'LossSnapshotHook', 'ProgressHook', 'RNGStateHook', 'ScheduleSwitchHook',
-    'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
-    'make_grid_image'
+    'LossSnapshotHook', 'ProgressHook', 'ResumeScheduleHook', 'RNGStateHook',
+    'ScheduleResumeError', 'ScheduleSwitchHook', 'SegPredictionGridHook',
+    'StudentExportHook', 'SyntheticImageGridHook', 'make_grid_image'
 ]
