@@ -13,6 +13,7 @@ from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable, enable_resume
+from mmdfkd.engine.work_dir import check_work_dir
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -29,6 +30,13 @@ def parse_args():
         default=False,
         help='resume from the latest checkpoint in the work_dir '
         'automatically')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        default=False,
+        help='start a new run in a work dir that holds an earlier run: '
+        'its checkpoints, last_checkpoint and exports are deleted first '
+        '(without it, such a start is refused)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -72,6 +80,11 @@ def main():
     # missing data folder, teacher weights or a class mismatch: fail now,
     # before the runner builds anything
     preflight(cfg)
+    # an earlier run's checkpoints and export: refused unless --overwrite
+    # (only global rank 0 deletes them)
+    check_work_dir(cfg.work_dir, resume=args.resume,
+                   overwrite=args.overwrite,
+                   remove=os.environ.get('RANK', '0') == '0')
     apply_global_batch(cfg)
     if args.amp:
         enable_amp(cfg)

@@ -27,13 +27,25 @@ def export_student(cfg: Config, student: nn.Module,
     ``student_config.py`` (the student's model config, in its own scope, and
     the evaluation settings of ``cfg``) under ``out_dir``.
 
+    The config's ``work_dir`` is named after the student,
+    ``work_dirs/<run>_<out_dir name>`` (e.g. ``work_dirs/dfq_digits_student``
+    for ``work_dirs/dfq_digits/student``): test tools that default to
+    ``work_dirs/<config name>`` would otherwise put every exported student's
+    results in the same ``work_dirs/student_config``.
+
     Returns:
         tuple[str, str]: Paths of the config and the checkpoint.
     """
     os.makedirs(out_dir, exist_ok=True)
     model = network_cfg(cfg.model.student)
     scope = model.pop('_scope_', None) or cfg.get('default_scope')
-    exported = dict(model=model, default_scope=scope)
+    out = osp.abspath(out_dir)
+    exported = dict(
+        model=model,
+        default_scope=scope,
+        work_dir=osp.join(
+            'work_dirs',
+            f'{osp.basename(osp.dirname(out))}_{osp.basename(out)}'))
     imports = list(cfg.get('custom_imports', {}).get('imports', []))
     exported['custom_imports'] = dict(
         imports=sorted(set(imports) | {'mmdfkd'}),

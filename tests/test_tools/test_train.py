@@ -183,3 +183,38 @@ def test_interrupt_during_checkpoint_save_names_the_intact_one(
     ]
     assert (work_dir / 'last_checkpoint').read_text().strip() == str(
         work_dir / 'iter_2.pth')
+
+
+def test_new_run_into_a_finished_run_is_refused(two_iter_run, tool,
+                                                tiny_options, tmp_path):
+    """A second run into the work dir of a finished one replaced its
+    student.pth and moved last_checkpoint back. Now it stops before
+    building anything; --overwrite starts over (old checkpoints and export
+    deleted first)."""
+    proc, src = two_iter_run
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    work_dir = tmp_path / 'finished'
+    shutil.copytree(src, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_2.pth'))
+    (work_dir / 'iter_1.pth').write_bytes(b'an older checkpoint')
+    student = (work_dir / 'student' / 'student.pth').read_bytes()
+    args = ['tools/train.py', CONFIG, '--work-dir', str(work_dir),
+            '--cfg-options', 'train_cfg.max_iters=1', *tiny_options]
+    proc = tool(args)
+    assert proc.returncode != 0
+    assert 'WorkDirInUseError' in proc.stdout
+    assert '--overwrite' in proc.stdout and '--resume' in proc.stdout
+    assert not train_iters(proc.stdout)
+    assert (work_dir / 'student' / 'student.pth').read_bytes() == student
+    assert (work_dir / 'last_checkpoint').read_text() == str(
+        work_dir / 'iter_2.pth')
+
+    proc = tool(args + ['--overwrite'])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert train_iters(proc.stdout) == [(1, 1)]
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_1.pth']
+    assert load_untrusted_checkpoint(str(work_dir /
+                                         'iter_1.pth'))['meta']['iter'] == 1
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_1.pth')
+    assert (work_dir / 'student' / 'student.pth').read_bytes() != student
