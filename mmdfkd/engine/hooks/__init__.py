@@ -9,10 +9,12 @@ from .schedule_switch_hook import ScheduleSwitchHook
 from .seg_prediction_grid_hook import SegPredictionGridHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
+from .teacher_export_hook import TeacherExportHook
 
 __all__ = [
     'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
     'LossSnapshotHook', 'ProgressHook', 'ResumeScheduleHook', 'RNGStateHook',
     'ScheduleResumeError', 'ScheduleSwitchHook', 'SegPredictionGridHook',
-    'StudentExportHook', 'SyntheticImageGridHook', 'make_grid_image'
+    'StudentExportHook', 'SyntheticImageGridHook', 'TeacherExportHook',
+    'make_grid_image'
 ]
