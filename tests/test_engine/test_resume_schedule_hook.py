@@ -104,7 +104,8 @@ def test_schedule_whose_shape_depends_on_the_length_is_refused(
     text = str(info.value)
     assert 'param_scheduler.student' in text
     assert 'T_max 2 -> 6' in text and 'end 2 -> 6' in text
-    assert 'at step 1 lr is 0.055 in the checkpoint\'s plan' in text
+    assert ('at step 1 lr is 0.055 in the checkpoint\'s plan, 0.0939711 in '
+            'the config\'s') in text
     assert '--work-dir' in text
     assert 'generator' not in text  # its ConstantLR extends exactly
     assert not (tmp_path / 'iter_4.pth').exists()
