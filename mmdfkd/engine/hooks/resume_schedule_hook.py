@@ -50,10 +50,11 @@ def _groups(built, saved, optim_state) -> List[tuple]:
     per optimiser: one list of schedulers or a dict of lists."""
     if isinstance(built, dict):
         if not isinstance(saved, dict) or set(saved) != set(built):
+            names = sorted(saved) if isinstance(saved, dict) else '(one)'
             raise ScheduleResumeError(
                 '--resume: the checkpoint has parameter schedulers for the '
-                f'optimisers {sorted(saved) if isinstance(saved, dict) else "(one)"}'  # noqa: E501
-                f', the config for {sorted(built)}.' + ADVICE)
+                f'optimisers {names}, the config for {sorted(built)}.' +
+                ADVICE)
         return [(f'param_scheduler.{name}', built[name], saved[name],
                  ((optim_state or {}).get(name) or {}).get('param_groups'))
                 for name in sorted(built)]
