@@ -115,9 +115,10 @@ def distill_distributed(config: str, work_dir: str, options: dict,
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(port))
+    # --overwrite: a demo run replaces the previous demo run of its method
     cmd = [
         'bash', osp.join(ROOT, 'tools/dist_train.sh'), config, str(nproc),
-        '--work-dir', work_dir, '--cfg-options'
+        '--work-dir', work_dir, '--overwrite', '--cfg-options'
     ] + [f'{k}={v}' for k, v in options.items()]
     subprocess.run(cmd, env=env, check=True)
     cfg = Config.fromfile(config)

@@ -2,8 +2,7 @@
 # mmpretrain's CIFAR-10 data pipeline (random crop pad 4 + flip), SGD 0.1
 # momentum 0.9 wd 5e-4 nesterov, cosine over 200 epochs, batch 128. The
 # published teacher reaches 94.87 % top-1 (CMI / Fast DFKD papers).
-#   python tools/train.py configs/teachers/wrn40_2_cifar10.py \
-#       --work-dir work_dirs/teachers/wrn40_2_cifar10
+#   python tools/train.py configs/teachers/wrn40_2_cifar10.py
 _base_ = [
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
     'mmpretrain::_base_/default_runtime.py',
@@ -12,6 +11,10 @@ _base_ = [
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.wrn40_2
 

@@ -3,8 +3,7 @@
 # cosine over 200 epochs, batch 128, random crop pad 4 + flip) with
 # mmpretrain's CIFAR-100 dataset (as in its cifar100_bs16.py), its
 # normalisation and a 100-class head.
-#   python tools/train.py configs/teachers/wrn40_2_cifar100.py \
-#       --work-dir work_dirs/teachers/wrn40_2_cifar100
+#   python tools/train.py configs/teachers/wrn40_2_cifar100.py
 _base_ = ['./wrn40_2_cifar10.py']
 
 data_preprocessor = dict(

@@ -1,6 +1,11 @@
 # Runtime of every data-free distillation config: one runner iteration is
 # one round of the distiller's schedule; logging, checkpoints, pictures and
 # the student export.
+# `progress` (ProgressHook): the first rounds are logged as they end, with
+# the time per round and the ETA (LoggerHook's first line comes after
+# `interval` rounds, hours for a GPU-sized config on a CPU), and a warning
+# when the run is sized for a GPU but runs on a CPU. In `default_hooks`, a
+# dict merged by key, so that configs redefining `custom_hooks` keep it.
 default_scope = 'mmdfkd'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
 
@@ -12,6 +17,7 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    progress=dict(type='ProgressHook'),
 )
 # RNGStateHook: the RNG states of every rank go into each checkpoint and
 # come back on --resume (a resumed run repeats an uninterrupted one). A

@@ -13,7 +13,9 @@ _base_ = [
 ]
 teacher_config = 'configs/teachers/deeplabv3_street_scenes.py'
 teacher = '{{ fileDirname }}/../../teachers/deeplabv3_street_scenes.py'
-teacher_ckpt = 'work_dirs/street_scenes_teacher/teacher.pth'
+# what `python tools/train.py <teacher_config>` writes (its
+# TeacherExportHook)
+teacher_ckpt = 'work_dirs/deeplabv3_street_scenes/teacher.pth'
 num_classes = 11
 
 latent_dim = 64

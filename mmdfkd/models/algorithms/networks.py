@@ -61,27 +61,51 @@ def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
             "'mmpretrain::resnet/resnet18_8xb16_cifar10.py'.") from e
 
 
-def require_teacher_checkpoint(
-        path: str,
-        teacher_config: str = 'configs/teachers/<config>.py') -> None:
+def teacher_training_command(teacher_config: str, path: str) -> str:
+    """The ``tools/train.py`` command that writes ``<dir of path>/
+    teacher.pth``: the teacher config's ``TeacherExportHook`` writes it into
+    the work dir, ``work_dirs/<config name>`` unless ``--work-dir`` says
+    otherwise."""
+    work_dir = osp.dirname(path) or '.'
+    default = osp.join('work_dirs',
+                       osp.splitext(osp.basename(teacher_config))[0])
+    command = f'python tools/train.py {teacher_config}'
+    if osp.normpath(work_dir) != osp.normpath(default):
+        command += f' --work-dir {work_dir}'
+    return command
+
+
+def require_teacher_checkpoint(path: str,
+                               teacher_config: Optional[str] = None) -> None:
     """Raise when the teacher checkpoint ``path`` is not a file, naming the
-    command that trains the teacher.
+    command that writes it.
 
     Args:
         path (str): The checkpoint (``model.teacher_ckpt``).
-        teacher_config (str): The teacher's training config, when known.
-            Defaults to a placeholder.
+        teacher_config (str, optional): The teacher's training config (a
+            data-free config's ``teacher_config``). Defaults to None (the
+            message then says where to find it).
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
     """
     if osp.isfile(path):
         return
+    if teacher_config:
+        written = osp.join(osp.dirname(path), 'teacher.pth')
+        then = ('' if osp.basename(path) == 'teacher.pth' else
+                f'; then pass --cfg-options model.teacher_ckpt={written}')
+        how = (f'Train its teacher first:\n'
+               f'    {teacher_training_command(teacher_config, path)}\n'
+               f'(it writes {written}{then}), or')
+    else:
+        how = ('Train its teacher first with `python tools/train.py '
+               '<teacher config>` (the distillation config\'s '
+               '`teacher_config`; it writes <work dir>/teacher.pth), or')
     raise FileNotFoundError(
-        f'teacher checkpoint {path!r} does not exist. Train the teacher '
-        f'first: `python tools/train.py {teacher_config}` (then save its '
-        "weights there), or point `model.teacher_ckpt` at them "
-        f'(--cfg-options model.teacher_ckpt=<file>).')
+        f'teacher checkpoint {path!r} does not exist. {how} point '
+        '`model.teacher_ckpt` at existing teacher weights (--cfg-options '
+        'model.teacher_ckpt=<file>).')
 
 
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:
