@@ -11,3 +11,9 @@ model = dict(backbone=dict(depth=34), head=dict(in_channels=512))
 # configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
 # with tools/train.py's default work dir).
 custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
+# Validation reads the first 5,000 training images: a fit check on images
+# the teacher trains on, never a selection (no checkpoint is chosen by it);
+# mmpretrain's recipe validates on the test split, which is for
+# tools/test.py only here.
+val_dataloader = dict(dataset=dict(split='train', indices=5000))
+test_dataloader = dict(dataset=dict(split='test'))

@@ -15,6 +15,12 @@ model = dict(
     data_preprocessor=data_preprocessor, head=dict(num_classes=100))
 train_dataloader = dict(
     dataset=dict(type='CIFAR100', data_root='data/cifar100'))
+# Validation reads the first 5,000 training images: a fit check on images
+# the teacher trains on, never a selection (no checkpoint is chosen by it);
+# mmpretrain's recipe validates on the test split, which is for
+# tools/test.py only here.
 val_dataloader = dict(
+    dataset=dict(type='CIFAR100', data_root='data/cifar100', split='train',
+                 indices=5000))
+test_dataloader = dict(
     dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader
