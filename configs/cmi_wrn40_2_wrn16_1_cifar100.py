@@ -7,5 +7,6 @@
 # contrastive features are the inputs of every teacher BatchNorm layer.
 _base_ = ['./cmi_resnet34_resnet18_cifar100.py']
 
+teacher_config = _base_.cifar100_wrn_teacher_config
 model = dict(
     _base_.cifar100_wrn_model, synthesizer=dict(feature_layers=None))

@@ -4,6 +4,7 @@
 # train the teacher with configs/teachers/wrn40_2_cifar100.py.
 _base_ = ['./fast_resnet34_resnet18_cifar100.py']
 
+teacher_config = _base_.cifar100_wrn_teacher_config
 model = dict(
     _base_.cifar100_wrn_model,
     generator_losses=dict(
