@@ -58,4 +58,5 @@ custom_hooks = [
     dict(type='SegPredictionGridHook', interval=10 * rounds_per_epoch),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

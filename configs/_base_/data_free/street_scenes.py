@@ -98,4 +98,5 @@ custom_hooks = [
     dict(type='SegPredictionGridHook', interval=100),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

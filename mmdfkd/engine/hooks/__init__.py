@@ -1,4 +1,5 @@
 from .channels_last_hook import ChannelsLastHook
+from .collapse_monitor_hook import CollapseMonitorHook
 from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
 from .memory_bank_hook import ContrastiveMemoryBankHook
@@ -9,7 +10,8 @@ from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 
 __all__ = [
-    'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
+    'ChannelsLastHook', 'CollapseMonitorHook', 'ContrastiveMemoryBankHook',
+    'GeneratorResetHook',
     'LossSnapshotHook', 'RNGStateHook', 'ScheduleSwitchHook',
     'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
     'make_grid_image'
