@@ -11,10 +11,10 @@ from mmdfkd.engine.amp import enable_amp
 from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable
+from mmdfkd.engine.strict_load import build_runner
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 
 def parse_args():
@@ -92,8 +92,9 @@ def main():
 
 
 def train(cfg: Config) -> None:
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    # load_from, when set, is loaded strictly (MMEngine's is not)
+    runner = build_runner(
+        cfg, None if 'runner_type' not in cfg else RUNNERS.build)
     runner.train()
 
 

@@ -4,8 +4,10 @@ from .export import export_student, train_teacher_weights
 from .global_batch import apply_global_batch
 from .preflight import preflight
 from .resume import check_resumable
+from .strict_load import CheckpointMismatchError, build_runner
 
 __all__ = [
-    'apply_global_batch', 'check_resumable', 'enable_amp', 'export_student',
-    'preflight', 'train_teacher_weights'
+    'CheckpointMismatchError', 'apply_global_batch', 'build_runner',
+    'check_resumable', 'enable_amp', 'export_student', 'preflight',
+    'train_teacher_weights'
 ]
