@@ -23,8 +23,8 @@ class SyntheticImageGridHook(BaseGridHook):
     per class of the teacher (its argmax), up to ``nrow`` tiles each, every
     tile upscaled (nearest neighbour) to at least ``tile_size`` pixels and
     captioned with the teacher's class and confidence; the row label says
-    how many of the shown images the teacher put in that class. An empty
-    row is a class the synthesis missed.
+    the class and how many of the images (``n``) the teacher put in it. An
+    empty row is a class the synthesis missed.
 
     Online generators show their latest batch; pool methods a draw of
     :data:`POOL_DRAW` images of the whole pool.
@@ -129,8 +129,9 @@ def class_grid_image(images: torch.Tensor,
         members = (cls == k).nonzero().flatten()
         members = members[conf[members].argsort(descending=True)]
         top = pad + k * cell_h
-        _text(canvas, f'{names[k]}: {len(members)}', 0, top + h // 2,
+        _text(canvas, f'class {names[k]}', 0, top + h // 2 - CAPTION_HEIGHT,
               CAPTION_HEIGHT)
+        _text(canvas, f'n={len(members)}', 0, top + h // 2, CAPTION_HEIGHT)
         for j, i in enumerate(members[:per_row].tolist()):
             left = LABEL_WIDTH + pad + j * cell_w
             canvas[top:top + h, left:left + w] = tiles[i]
