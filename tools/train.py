@@ -4,6 +4,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+from typing import Optional
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
@@ -79,7 +80,7 @@ def main():
         # no checkpoint, or one of another model / optimiser: fail now
         check_resumable(cfg.work_dir, cfg)
     try:
-        train(cfg)
+        health = train(cfg)
     except BaseException:
         # the other ranks may wait in another collective: end without a
         # barrier so that the launcher stops the job instead of hanging
@@ -87,15 +88,22 @@ def main():
         raise
     # after train() returned, nothing live holds the runner's DDP models
     destroy_process_group_cleanly()
-    print_log(f'work_dir: {cfg.work_dir}', logger='current',
-              level=logging.INFO)
+    if health is None or health['healthy']:
+        print_log(f'work_dir: {cfg.work_dir}', logger='current',
+                  level=logging.INFO)
+    else:  # the last line says that this run is not a success
+        print_log(f'work_dir: {cfg.work_dir}; training health: FAILED: ' +
+                  '; '.join(health['problems']), logger='current',
+                  level=logging.WARNING)
 
 
-def train(cfg: Config) -> None:
+def train(cfg: Config) -> Optional[dict]:
+    """Train; return the collapse monitor's verdict (None without one)."""
     # load_from, when set, is loaded strictly (MMEngine's is not)
     runner = build_runner(
         cfg, None if 'runner_type' not in cfg else RUNNERS.build)
     runner.train()
+    return runner.message_hub.get_info('training_health')
 
 
 if __name__ == '__main__':

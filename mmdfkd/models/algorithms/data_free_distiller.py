@@ -270,6 +270,8 @@ class DataFreeDistiller(BaseModel):
         what it makes."""
         synth = self.synthesizer
         generator = getattr(synth, 'generator', None)
+        if not getattr(synth, 'synthesizes', True):
+            return None
         if synth.online:
             return synth(torch.zeros(2, synth.latent_dim))
         if generator is not None and hasattr(synth, 'to_pixels'):
@@ -448,7 +450,9 @@ class DataFreeDistiller(BaseModel):
                                 teacher_grad=False)
             losses = {name: term(ctx) for name, term in terms.items()}
         log = self._update('student', wrapper, losses)
-        if self.pool is None:  # a fresh online batch: watch it as well
+        if self.pool is None and getattr(self.synthesizer, 'synthesizes',
+                                         True):
+            # a fresh online batch: watch it as well
             log.update(
                 batch_diversity(ctx.teacher_logits, ctx.rows_per_sample))
         if self.student_ema is not None and 'student.skipped' not in log:
