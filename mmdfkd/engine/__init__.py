@@ -4,10 +4,11 @@ from .export import export_student, train_teacher_weights
 from .global_batch import apply_global_batch
 from .preflight import preflight
 from .resume import check_resumable
-from .strict_load import CheckpointMismatchError, build_runner
+from .strict_load import (CheckpointMismatchError, build_runner,
+                          check_state_fits)
 
 __all__ = [
     'CheckpointMismatchError', 'apply_global_batch', 'build_runner',
-    'check_resumable', 'enable_amp', 'export_student', 'preflight',
-    'train_teacher_weights'
+    'check_resumable', 'check_state_fits', 'enable_amp', 'export_student',
+    'preflight', 'train_teacher_weights'
 ]
