@@ -27,7 +27,10 @@ class SyntheticImageGridHook(BaseGridHook):
     empty row is a class the synthesis missed.
 
     Online generators show their latest batch; pool methods a draw of
-    :data:`POOL_DRAW` images of the whole pool.
+    :data:`POOL_DRAW` images of the whole pool. With a segmentation teacher
+    (per-pixel classes) the first ``max_images`` images are tiled,
+    ``nrow`` a row, upscaled alike; ``SegPredictionGridHook`` shows their
+    class maps.
 
     Args:
         interval (int): Every ``interval`` training iterations, and at the
@@ -64,9 +67,12 @@ class SyntheticImageGridHook(BaseGridHook):
         with torch.no_grad():
             logits = model.teacher(model._normalize(images, 'teacher'),
                                    mode='tensor')
+        low, high = unwrap_model(model.synthesizer).pixel_range
+        if logits.dim() != 2:  # a segmentor: no class per image
+            return make_grid_image(images[:self.max_images], low, high,
+                                   self.nrow, tile_size=self.tile_size)
         probs = logits.float().softmax(1)
         meta = getattr(runner.visualizer, 'dataset_meta', None) or {}
-        low, high = unwrap_model(model.synthesizer).pixel_range
         per_row = max(1, min(self.nrow, self.max_images // probs.shape[1]))
         return class_grid_image(images, probs, low, high, per_row,
                                 self.tile_size, meta.get('classes'))
