@@ -50,6 +50,7 @@ def test_a_collapse_streak_warns_once_and_decides_the_verdict(runner):
     feed(hook, runner, [0.9, 0.2, 0.3, 0.1, 0.2, 0.4])
     warnings = runner.capture.warnings()
     assert len(warnings) == 1 and 'COLLAPSE at iteration 4' in warnings[0]
+    assert 'collapsed for 3 rounds in a row' in warnings[0]
     report = hook.report()
     assert not report['healthy']
     assert report['synthesis'] == dict(
@@ -57,6 +58,14 @@ def test_a_collapse_streak_warns_once_and_decides_the_verdict(runner):
         last_class_balance=pytest.approx(0.4),
         last_diversity=pytest.approx(0.9))
     assert 'ended collapsed: the last 5 rounds' in report['problems'][0]
+
+
+def test_a_long_streak_warns_again_at_doubling_lengths(runner):
+    hook = CollapseMonitorHook(patience=2)
+    feed(hook, runner, [0.1] * 17)
+    warnings = runner.capture.warnings()
+    assert [w.split(': ')[0] for w in warnings] == [
+        f'COLLAPSE at iteration {i}' for i in (2, 4, 8, 16)]
 
 
 def test_recovered_streaks_pass_unless_most_rounds_collapsed(runner):

@@ -30,7 +30,8 @@ class CollapseMonitorHook(Hook):
       :func:`~mmdfkd.models.algorithms.data_free_distiller.batch_diversity`)
       have a class balance below ``min_class_balance`` or a diversity below
       ``min_diversity``. ``patience`` collapsed rounds in a row log a
-      warning (once per streak). The run *ended collapsed* when its last
+      warning, repeated at 2, 4, 8... times ``patience`` while the streak
+      lasts. The run *ended collapsed* when its last
       ``patience`` rounds were, or when at least ``max_collapsed_fraction``
       of its rounds were.
     * **not learning**: the final student recovers less than
@@ -108,11 +109,13 @@ class CollapseMonitorHook(Hook):
             return
         state['collapsed'] += 1
         state['streak'] += 1
-        if state['streak'] == self.patience:
+        # at patience, 2 x patience, 4 x patience ...: loud, not flooding
+        times, rest = divmod(state['streak'], self.patience)
+        if rest == 0 and times & (times - 1) == 0:
             runner.logger.warning(
                 f'COLLAPSE at iteration {runner.iter + 1}: the synthesized '
-                f'batches have collapsed for {self.patience} rounds in a row '
-                f'(class balance {balance:.2f}, threshold '
+                f'batches have collapsed for {state["streak"]} rounds in a '
+                f'row (class balance {balance:.2f}, threshold '
                 f'{self.min_class_balance}; diversity {diversity:.3f}, '
                 f'threshold {self.min_diversity}): the teacher sees only a '
                 'few of its classes, and the student learns only those. '
