@@ -2,6 +2,7 @@ import contextlib
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.dist import all_gather
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -9,7 +10,8 @@ from torch import nn
 
 from mmdfkd.models.losses import DistillContext, LossTerm
 from mmdfkd.registry import MODELS
-from mmdfkd.utils import all_ranks_true, unwrap_model
+from mmdfkd.utils import (all_ranks_true, global_sum, is_distributed,
+                          unwrap_model)
 from mmdfkd.models.synthesizers.pool import SyntheticPool
 from .networks import (build_network, has_batchnorm, input_normalization,
                        load_teacher_weights, num_classes)
@@ -39,14 +41,22 @@ def batch_diversity(logits: torch.Tensor,
     H*W): the mean pairwise distance of the L2-normalised per-image logits
     (a pixel's rows averaged first; 0 when every image looks the same to
     the teacher, up to 2), and the entropy of the teacher's class histogram
-    over all rows divided by log C (1 when balanced, 0 for one class)."""
+    over all rows divided by log C (1 when balanced, 0 for one class).
+
+    Under DDP both are figures of the global batch (the per-image logits
+    are gathered, the histograms summed), as the losses see it: a rank's
+    slice may be too small to hold every class. Every rank must call it.
+    """
     rows = logits.detach().float()
     c = rows.shape[1]
     images = rows.reshape(-1, rows_per_image, c).mean(1)
     feats = torch.nn.functional.normalize(images, dim=1)
+    if is_distributed():
+        feats = torch.cat(all_gather(feats))
     n = feats.shape[0]
     pairwise = torch.cdist(feats, feats).sum() / max(n * (n - 1), 1)
-    hist = torch.bincount(rows.argmax(1), minlength=c).float() / len(rows)
+    hist = global_sum(torch.bincount(rows.argmax(1), minlength=c).float())
+    hist = hist / hist.sum()
     entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
     return {
         'synthesis.diversity': pairwise,
