@@ -25,7 +25,9 @@ class CollapseMonitorHook(Hook):
 
     * **collapsed synthesis**: a round is *collapsed* when the batches
       synthesized in it (``synthesis.class_balance``: entropy of the
-      teacher's class histogram / log C; ``synthesis.diversity``: mean
+      teacher's class histogram / log C; for pool methods
+      ``synthesis.pool_class_balance``, the same over the whole pool the
+      student draws from; ``synthesis.diversity``: mean
       pairwise distance of the normalised teacher logits, see
       :func:`~mmdfkd.models.algorithms.data_free_distiller.batch_diversity`)
       have a class balance below ``min_class_balance`` or a diversity below
@@ -99,7 +101,9 @@ class CollapseMonitorHook(Hook):
         outputs = outputs or {}
         if 'synthesis.class_balance' not in outputs:
             return  # a round without synthesized batches
-        balance = float(outputs['synthesis.class_balance'])
+        # pool methods: the pool's balance, what the student trains on
+        balance = float(outputs.get('synthesis.pool_class_balance',
+                                    outputs['synthesis.class_balance']))
         diversity = float(outputs.get('synthesis.diversity', float('inf')))
         state = self.state
         state['rounds'] += 1

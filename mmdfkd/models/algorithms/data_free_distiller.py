@@ -56,12 +56,18 @@ def batch_diversity(logits: torch.Tensor,
     n = feats.shape[0]
     pairwise = torch.cdist(feats, feats).sum() / max(n * (n - 1), 1)
     hist = global_sum(torch.bincount(rows.argmax(1), minlength=c).float())
-    hist = hist / hist.sum()
-    entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
     return {
         'synthesis.diversity': pairwise,
-        'synthesis.class_balance': entropy / torch.log(torch.tensor(float(c)))
+        'synthesis.class_balance': class_balance(hist)
     }
+
+
+def class_balance(counts: torch.Tensor) -> torch.Tensor:
+    """Entropy of a class histogram divided by log C: 1 when every class
+    is as frequent, 0 when one class holds everything."""
+    hist = counts.float() / counts.sum().clamp_min(1)
+    entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
+    return entropy / torch.log(torch.tensor(float(len(counts))))
 
 
 @MODELS.register_module()
@@ -430,6 +436,10 @@ class DataFreeDistiller(BaseModel):
         log['synthesis.loss'] = sum(losses.values())
         log['synthesis.pool_size'] = torch.tensor(float(len(self.pool)))
         log.update(batch_diversity(logits))
+        # what the student trains on: the classes of the whole pool
+        counts = self.pool.class_counts(logits.shape[1]).to(logits.device)
+        log['synthesis.pool_class_balance'] = class_balance(
+            global_sum(counts.float()))
         return log
 
     def _student_batch(self, z: torch.Tensor) -> torch.Tensor:
