@@ -225,3 +225,33 @@ def test_class_rows_show_coverage_and_confidence():
     caption = slice(2 + 2 * cell_h + 4, 2 + 2 * cell_h + 4 + CAPTION_HEIGHT)
     assert (grid[caption, LABEL_WIDTH:] == 255).all()
     assert (grid[2 + 4:2 + 4 + CAPTION_HEIGHT, LABEL_WIDTH:] < 128).any()
+
+
+def test_pool_grid_shows_distinct_images_of_the_whole_pool():
+    """Pool methods: the tiles come from the whole pool, never twice the
+    same image, one row per class of the teacher."""
+    from types import SimpleNamespace
+
+    from mmdfkd.models.synthesizers.pool import SyntheticPool
+
+    class Teacher(torch.nn.Module):
+        """Class = pixel value mod 4, confidently."""
+
+        def forward(self, x, mode='tensor'):
+            cls = x.flatten(1)[:, 0].long() % 4
+            return torch.nn.functional.one_hot(cls, 4).float() * 5
+
+    pool = SyntheticPool()
+    pool.add(torch.arange(40.).view(40, 1, 1, 1).expand(40, 1, 2, 2),
+             torch.zeros(40, dtype=torch.long))
+    model = SimpleNamespace(
+        pool=pool, teacher=Teacher(), _normalize=lambda x, role: x,
+        synthesizer=SimpleNamespace(pixel_range=(0., 40.)))
+    runner = SimpleNamespace(iter=3, visualizer=SimpleNamespace())
+    hook = SyntheticImageGridHook(max_images=40, nrow=10, tile_size=2)
+    latest = torch.zeros(1, 1, 2, 2)  # the last batch is not what is shown
+    shown = hook._shown_images(runner, model, latest)
+    assert sorted(shown[:, 0, 0, 0].tolist()) == list(range(40))
+    grid = hook.draw(runner, model, latest)
+    assert grid.shape == (4 * (2 + CAPTION_HEIGHT + 2) + 2,
+                          LABEL_WIDTH + 10 * 4 + 2, 3)

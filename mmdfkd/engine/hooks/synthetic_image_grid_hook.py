@@ -8,8 +8,8 @@ from mmdfkd.registry import HOOKS
 from mmdfkd.utils import unwrap_model
 from .base_grid_hook import BaseGridHook
 
-#: Images of a pool the grid picks its tiles from (a private generator
-#: draws them: training's random streams are not touched).
+#: Images of a pool the grid picks its tiles from, without replacement (a
+#: private generator draws them: training's random streams are untouched).
 POOL_DRAW = 1024
 CAPTION_HEIGHT = 14
 LABEL_WIDTH = 64
@@ -58,9 +58,11 @@ class SyntheticImageGridHook(BaseGridHook):
         pool = getattr(model, 'pool', None)
         if pool is None or not len(pool):
             return images
+        # without replacement: a repeated image would fill a row twice
+        images, _ = pool.tensors()
         gen = torch.Generator().manual_seed(runner.iter)
-        drawn, _ = pool.sample(min(len(pool), POOL_DRAW), generator=gen)
-        return drawn
+        pick = torch.randperm(len(images), generator=gen)[:POOL_DRAW]
+        return images[pick.to(images.device)].float()
 
     def draw(self, runner, model, images: torch.Tensor) -> np.ndarray:
         images = self._shown_images(runner, model, images).detach()
