@@ -37,5 +37,6 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=20),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
     dict(type='GeneratorResetHook', layers=['project'], interval=20),
 ]

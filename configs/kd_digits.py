@@ -35,4 +35,8 @@ param_scheduler = dict(student=[
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=200)
 # nothing is synthesized: no image grid
-custom_hooks = [dict(type='StudentExportHook'), dict(type='RNGStateHook')]
+custom_hooks = [
+    dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
+]

@@ -5,6 +5,7 @@ import logging
 import os
 import os.path as osp
 import sys
+from typing import Optional
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
@@ -13,11 +14,11 @@ from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable, enable_resume
+from mmdfkd.engine.strict_load import build_runner
 from mmdfkd.engine.work_dir import check_work_dir
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 
 def parse_args():
@@ -93,7 +94,7 @@ def main():
         check_resumable(cfg.work_dir, cfg)
         enable_resume(cfg)
     try:
-        train(cfg)
+        health = train(cfg)
     except BaseException as e:
         # the other ranks may wait in another collective: end without a
         # barrier so that the launcher stops the job instead of hanging
@@ -106,14 +107,22 @@ def main():
         raise
     # after train() returned, nothing live holds the runner's DDP models
     destroy_process_group_cleanly()
-    print_log(f'work_dir: {cfg.work_dir}', logger='current',
-              level=logging.INFO)
+    if health is None or health['healthy']:
+        print_log(f'work_dir: {cfg.work_dir}', logger='current',
+                  level=logging.INFO)
+    else:  # the last line says that this run is not a success
+        print_log(f'work_dir: {cfg.work_dir}; training health: FAILED: ' +
+                  '; '.join(health['problems']), logger='current',
+                  level=logging.WARNING)
 
 
-def train(cfg: Config) -> None:
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+def train(cfg: Config) -> Optional[dict]:
+    """Train; return the collapse monitor's verdict (None without one)."""
+    # load_from, when set, is loaded strictly (MMEngine's is not)
+    runner = build_runner(
+        cfg, None if 'runner_type' not in cfg else RUNNERS.build)
     runner.train()
+    return runner.message_hub.get_info('training_health')
 
 
 if __name__ == '__main__':

@@ -33,7 +33,9 @@ def test_all_methods_have_configs():
 
 @pytest.mark.parametrize('config', CONFIGS)
 def test_runtime_hooks_survive_overrides(config):
-    """Configs that replace `custom_hooks` keep the export and RNG hooks."""
+    """Configs that replace `custom_hooks` keep the export, RNG and
+    collapse-monitor hooks."""
     hooks = {h['type'] for h in Config.fromfile(osp.join(ROOT,
                                                         config)).custom_hooks}
-    assert {'StudentExportHook', 'RNGStateHook'} <= hooks
+    assert {'StudentExportHook', 'RNGStateHook',
+            'CollapseMonitorHook'} <= hooks

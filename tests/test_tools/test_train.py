@@ -62,6 +62,17 @@ def test_writes_checkpoint_and_last_checkpoint(two_iter_run):
     assert 'Failed to search registry' not in proc.stdout
 
 
+def test_last_line_flags_a_run_that_did_not_learn(two_iter_run):
+    """Two rounds teach the student nothing: training completes (exit 0,
+    checkpoints kept) but its last line says it is not a success."""
+    proc, work_dir = two_iter_run
+    last = proc.stdout.strip().splitlines()[-1]
+    assert f'work_dir: {work_dir}; training health: FAILED' in last
+    assert 'not learning' in last
+    reports = list(work_dir.glob('*/training_health.json'))
+    assert len(reports) == 1 and '"healthy": false' in reports[0].read_text()
+
+
 def test_resume_without_checkpoint_fails_early(monkeypatch, tiny_options,
                                                tmp_path):
     """`main()` stops before building the runner (an uncaught error: a

@@ -65,6 +65,7 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=2000),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]
 
 # The method files set the loss terms, the round schedule and the learning

@@ -20,12 +20,15 @@ default_hooks = dict(
     progress=dict(type='ProgressHook'),
 )
 # RNGStateHook: the RNG states of every rank go into each checkpoint and
-# come back on --resume (a resumed run repeats an uninterrupted one). A
-# config that redefines `custom_hooks` should keep it.
+# come back on --resume (a resumed run repeats an uninterrupted one).
+# CollapseMonitorHook: warns when the synthesized batches collapse or the
+# student does not learn, and writes the verdict (training_health.json).
+# A config that redefines `custom_hooks` should keep both.
 custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=500),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]
 # Generator and student are wrapped in DDP separately (multi-process runs).
 model_wrapper_cfg = dict(type='mmdfkd.DataFreeDistributedDataParallel')

@@ -1,4 +1,5 @@
 from .channels_last_hook import ChannelsLastHook
+from .collapse_monitor_hook import CollapseMonitorHook
 from .generator_reset_hook import GeneratorResetHook
 from .loss_snapshot_hook import LossSnapshotHook
 from .progress_hook import ProgressHook
@@ -11,8 +12,9 @@ from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
 from .teacher_export_hook import TeacherExportHook
 
 __all__ = [
-    'ChannelsLastHook', 'GeneratorResetHook', 'LossSnapshotHook',
-    'ProgressHook', 'ResumeScheduleHook', 'RNGStateHook', 'ScheduleResumeError',
-    'ScheduleSwitchHook', 'SegPredictionGridHook', 'StudentExportHook',
-    'SyntheticImageGridHook', 'TeacherExportHook', 'make_grid_image'
+    'ChannelsLastHook', 'CollapseMonitorHook', 'GeneratorResetHook',
+    'LossSnapshotHook', 'ProgressHook', 'ResumeScheduleHook', 'RNGStateHook',
+    'ScheduleResumeError', 'ScheduleSwitchHook', 'SegPredictionGridHook',
+    'StudentExportHook', 'SyntheticImageGridHook', 'TeacherExportHook',
+    'make_grid_image'
 ]

@@ -16,6 +16,7 @@ class _RealBatch(nn.Module):
     they are. It has nothing to train or wrap."""
 
     online = True
+    synthesizes = False  # no collapse indicators, no probe batch
 
     def optim_targets(self) -> dict:
         return {}

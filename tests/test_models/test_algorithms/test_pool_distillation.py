@@ -1,5 +1,7 @@
 """The pool-based family in the distiller: synthesis rounds fill the pool,
 student steps draw from it, the pool travels in checkpoints."""
+import math
+
 import pytest
 import torch
 
@@ -46,6 +48,7 @@ def test_rounds_fill_the_pool_and_train_the_student(teacher_cfg, student_cfg):
     log = model.train_step(latent_batch(n=8, draws=1), wrappers)
     assert len(model.pool) == 8
     assert float(log['synthesis.pool_size']) == 8
+    assert 0 <= float(log['synthesis.pool_class_balance']) <= 1
     assert {'synthesis.loss_bn', 'synthesis.loss_tv', 'student.loss_kd'
             } <= set(log)
     images, labels = model.pool.tensors()
@@ -118,6 +121,35 @@ def test_batch_diversity_by_hand():
     collapsed = batch_diversity(torch.tensor([[1.0, 0.0]] * 4))
     assert float(collapsed['synthesis.diversity']) == 0
     assert float(collapsed['synthesis.class_balance']) == 0
+
+
+def test_per_pixel_rows_and_pool_balance_by_hand():
+    from mmdfkd.models.algorithms.data_free_distiller import (
+        batch_diversity, class_balance)
+    # two 1×2 "images" of per-pixel rows: image 0 all class 0, image 1 one
+    # pixel of each class; the per-image mean logits are what is compared
+    rows = torch.tensor([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    out = batch_diversity(rows, rows_per_image=2)
+    feats = torch.nn.functional.normalize(
+        torch.tensor([[4.0, 0.0], [2.0, 2.0]]), dim=1)
+    torch.testing.assert_close(out['synthesis.diversity'],
+                               (feats[0] - feats[1]).norm())
+    p = torch.tensor([0.75, 0.25])  # 3 of 4 pixels in class 0
+    torch.testing.assert_close(out['synthesis.class_balance'],
+                               -(p * p.log()).sum() / math.log(2))
+    # 3 classes, counts 2 / 2 / 0: ln 2 / ln 3
+    torch.testing.assert_close(class_balance(torch.tensor([2, 2, 0])),
+                               torch.tensor(math.log(2) / math.log(3)))
+
+
+def test_pool_class_counts_follow_evictions():
+    from mmdfkd.models.synthesizers.pool import SyntheticPool
+    pool = SyntheticPool(max_size=4)
+    assert pool.class_counts(3).tolist() == [0, 0, 0]
+    pool.add(torch.zeros(3, 1, 2, 2), torch.tensor([0, 0, 1]))
+    assert pool.class_counts(3).tolist() == [2, 1, 0]
+    pool.add(torch.zeros(2, 1, 2, 2), torch.tensor([2, 2]))  # evicts a 0
+    assert pool.class_counts(3).tolist() == [1, 1, 2]
 
 
 def test_warmup_rounds_only_synthesize(teacher_cfg, student_cfg):
