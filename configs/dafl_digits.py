@@ -1,13 +1,10 @@
-# DAFL (Chen et al., ICCV'19) on digits: the generator is trained against the
-# teacher alone (one-hot + 0.1 activation + 5 information entropy); the
-# student learns KL at temperature 6 on fresh samples; 1 G : 5 S.
-_base_ = ['./_base_/data_free/digits.py']
+# DAFL (Chen et al., ICCV'19) on digits (_base_/methods/dafl.py): the
+# activation term reads the input of the ConvNet's head.
+_base_ = ['./_base_/data_free/digits.py', './_base_/methods/dafl.py']
 
 model = dict(
+    _base_.dafl_model,
     generator_losses=dict(
-        onehot=dict(type='OneHotLoss', target='argmax'),
+        _base_.dafl_model.generator_losses,
         activation=dict(
-            type='ActivationLoss', layer='head:in', loss_weight=0.1),
-        balance=dict(type='ClassBalanceLoss', loss_weight=5.0)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=6.0)),
-    schedule=[('generator', 1), ('student', 5)])
+            type='ActivationLoss', layer='head:in', loss_weight=0.1)))

@@ -66,7 +66,7 @@ SKIPPED: Dict[Tuple[str, str], str] = {
 }
 
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
-                  'train_cfg.val_interval=4 global_batch_size=16')
+                  'train_cfg.val_interval=4 train_dataloader.batch_size=16')
 #: Command prefix (environment assignments stripped) -> options appended to
 #: shorten it; the first matching prefix applies. Later options of
 #: --cfg-options override earlier ones.
@@ -76,7 +76,7 @@ SHORTER: List[Tuple[str, str]] = [
     ('tools/dist_train.sh configs/dfq_digits.py 2 --work-dir '
      'work_dirs/dfq_digits_2p --resume',
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
-     'global_batch_size=16'),
+     'train_dataloader.batch_size=16'),
     ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
     ('tools/dist_train.sh configs/dfq_digits.py', _DIGITS_ROUNDS),
     ('.venv/bin/python tools/stress_dist.py', '--runs 1'),
@@ -91,7 +91,7 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
     ('python tools/train.py configs/ddad_deeplabv3_street_scenes.py',
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2 '
-     'global_batch_size=4'),
+     'train_dataloader.batch_size=4'),
 ]
 #: What only a config example assigns at the top level.
 CONFIG_KEYS = re.compile(r'^(_base_|\w+_dataloader)\s*=', re.M)

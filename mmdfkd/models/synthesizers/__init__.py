@@ -1,13 +1,20 @@
+from .base import BaseSynthesizer, SynthesisEnv
+from .best_iterate import BestIterate
 from .contrastive_synthesizer import ContrastiveSynthesizer, contrastive_loss
 from .generator_synthesizer import GeneratorSynthesizer
+from .indicators import batch_diversity, class_balance
 from .memory_bank import MemoryBank
 from .meta_synthesizer import MetaSynthesizer
+from .online import OnlineSynthesizer
 from .pixel_synthesizer import PixelSynthesizer
 from .pool import SyntheticPool
+from .pool_synthesizer import LossFn, PoolSynthesizer
 from .views import DifferentiableViews
 
 __all__ = [
-    'ContrastiveSynthesizer', 'DifferentiableViews', 'GeneratorSynthesizer',
-    'MemoryBank', 'MetaSynthesizer', 'PixelSynthesizer', 'SyntheticPool',
-    'contrastive_loss'
+    'BaseSynthesizer', 'BestIterate', 'ContrastiveSynthesizer',
+    'DifferentiableViews', 'GeneratorSynthesizer', 'LossFn', 'MemoryBank',
+    'MetaSynthesizer', 'OnlineSynthesizer', 'PixelSynthesizer',
+    'PoolSynthesizer', 'SynthesisEnv', 'SyntheticPool', 'batch_diversity',
+    'class_balance', 'contrastive_loss'
 ]
