@@ -9,12 +9,13 @@ from .online import OnlineSynthesizer
 from .pixel_synthesizer import PixelSynthesizer
 from .pool import SyntheticPool
 from .pool_synthesizer import LossFn, PoolSynthesizer
+from .random_shift import RandomShift
 from .views import DifferentiableViews
 
 __all__ = [
     'BaseSynthesizer', 'BestIterate', 'ContrastiveSynthesizer',
     'DifferentiableViews', 'GeneratorSynthesizer', 'LossFn', 'MemoryBank',
     'MetaSynthesizer', 'OnlineSynthesizer', 'PixelSynthesizer',
-    'PoolSynthesizer', 'SynthesisEnv', 'SyntheticPool', 'batch_diversity',
-    'class_balance', 'contrastive_loss'
+    'PoolSynthesizer', 'RandomShift', 'SynthesisEnv', 'SyntheticPool',
+    'batch_diversity', 'class_balance', 'contrastive_loss'
 ]
