@@ -54,7 +54,7 @@ def test_two_process_run(demo, trained_teacher, tmp_path):
         str(tmp_path / 'demo'), '--teacher-dir',
         str(teacher_dir), '--cfg-options', 'train_cfg.max_iters=2',
         'train_dataloader.batch_size=16', 'train_cfg.val_interval=1000',
-        'custom_hooks.0.interval=1'
+        'default_hooks.synthetic_grid.interval=1'
     ])
     assert summary['processes'] == 2
     assert osp.isfile(summary['student_checkpoint'])
