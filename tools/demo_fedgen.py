@@ -21,7 +21,9 @@ import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 import numpy as np
 from mmengine.config import Config, DictAction
 
-from mmdfkd.federated.experiment import METHODS, run_method
+from mmdfkd.federated.experiment import run_method
+
+METHODS = ('fedgen', 'fedavg')
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

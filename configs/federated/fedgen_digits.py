@@ -2,6 +2,7 @@
 # with a Dirichlet(0.1) label skew over the train split. Read by
 # tools/demo_fedgen.py and by the Flower apps (mmdfkd/federated/flower).
 num_classes = 10
+data = dict(type='digits')
 model = dict(
     type='FedClassifier',
     in_channels=1,
