@@ -3,7 +3,7 @@
 ``data`` dict (``type='digits'`` or ``type='fashion_mnist'``)."""
 import functools
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -52,27 +52,23 @@ def _fashion_mnist_splits(root: str) -> Dict[str, Tuple[np.ndarray,
 
 
 def fashion_mnist_tensors(
-        split: str,
-        root: str = 'data/fashion_mnist') -> Tuple[torch.Tensor, torch.Tensor]:
+    split: str,
+    root: str = 'data/fashion_mnist',
+    indices: Optional[Sequence[int]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Images ``(N, 1, 28, 28)`` in [0, 1] and labels of a Fashion-MNIST
     split: ``train`` (55,000) and ``val`` (5,000, fixed) from the official
-    training part, ``test`` the official 10,000."""
+    training part, ``test`` the official 10,000; only ``indices`` of it
+    when given (converted alone: a client needs its share only)."""
     images, labels = _fashion_mnist_splits(resolve_path(root))[split]
+    if indices is not None:
+        images, labels = images[np.asarray(indices)], labels[np.asarray(
+            indices)]
     return (torch.from_numpy(images.copy()).unsqueeze(1).float() / 255.0,
             torch.from_numpy(labels.copy()))
 
 
-def load_split(data_cfg: dict,
-               split: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    """``(images, labels)`` of ``split`` of the data set ``data_cfg``
-    names.
-
-    Args:
-        data_cfg (dict): ``type`` (a key of :data:`DATA_TYPES`) and that
-            type's keys (Fashion-MNIST: ``root``, the folder of its IDX
-            files, default ``data/fashion_mnist``).
-        split (str): ``'train'``, ``'val'`` or ``'test'``.
-    """
+def _check(data_cfg: dict, split: str) -> Tuple[str, dict]:
     data_cfg = dict(data_cfg)
     kind = data_cfg.pop('type', None)
     if kind not in DATA_TYPES:
@@ -84,6 +80,39 @@ def load_split(data_cfg: dict,
                          f'not {sorted(unknown)}')
     if split not in SPLITS:
         raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
+    return kind, data_cfg
+
+
+def load_split(
+    data_cfg: dict,
+    split: str,
+    indices: Optional[Sequence[int]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(images, labels)`` of ``split`` of the data set ``data_cfg``
+    names.
+
+    Args:
+        data_cfg (dict): ``type`` (a key of :data:`DATA_TYPES`) and that
+            type's keys (Fashion-MNIST: ``root``, the folder of its IDX
+            files, default ``data/fashion_mnist``).
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        indices (Sequence[int], optional): Only these samples of the
+            split. Defaults to None (all).
+    """
+    kind, kwargs = _check(data_cfg, split)
     if kind == 'digits':
-        return digits_tensors(split)
-    return fashion_mnist_tensors(split, **data_cfg)
+        images, labels = digits_tensors(split)
+        if indices is None:
+            return images, labels
+        index = torch.as_tensor(np.asarray(indices))
+        return images[index], labels[index]
+    return fashion_mnist_tensors(split, indices=indices, **kwargs)
+
+
+def load_labels(data_cfg: dict, split: str) -> np.ndarray:
+    """The labels of ``split`` alone (what a partition is drawn from)."""
+    kind, kwargs = _check(data_cfg, split)
+    if kind == 'digits':
+        return digits_tensors(split)[1].numpy()
+    root = resolve_path(kwargs.get('root', 'data/fashion_mnist'))
+    return _fashion_mnist_splits(root)[split][1]

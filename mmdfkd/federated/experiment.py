@@ -16,10 +16,8 @@ from .simulation import DropoutFn, RoundLog, simulate
 METHODS = ('fedgen', 'fedavg', 'fedprox')
 
 
-def client_splits(cfg, seed: int, images: torch.Tensor,
-                  labels: torch.Tensor) -> List[Tuple[torch.Tensor,
-                                                      torch.Tensor]]:
-    """The clients' ``(images, labels)`` under ``cfg.partition`` and
+def client_indices(cfg, seed: int, labels: Sequence[int]) -> List:
+    """Every client's sample indices under ``cfg.partition`` and
     ``seed``.
 
     Raises:
@@ -28,8 +26,8 @@ def client_splits(cfg, seed: int, images: torch.Tensor,
     """
     part = cfg.partition
     try:
-        parts = dirichlet_partition(
-            labels.tolist(),
+        return dirichlet_partition(
+            list(labels),
             part.num_clients,
             part.alpha,
             seed=seed,
@@ -40,8 +38,15 @@ def client_splits(cfg, seed: int, images: torch.Tensor,
             f'alpha={part.alpha}, min_size={part.get("min_size", 1)}) '
             f'cannot split the {len(labels)} training samples of '
             f'{cfg.data.type}: {exc}') from exc
+
+
+def client_splits(cfg, seed: int, images: torch.Tensor,
+                  labels: torch.Tensor) -> List[Tuple[torch.Tensor,
+                                                      torch.Tensor]]:
+    """The clients' ``(images, labels)`` under ``cfg.partition`` and
+    ``seed`` (see :func:`client_indices`)."""
     return [(images[torch.as_tensor(p)], labels[torch.as_tensor(p)])
-            for p in parts]
+            for p in client_indices(cfg, seed, labels.tolist())]
 
 
 def build_server(cfg, method: str, seed: int) -> FedGenServer:

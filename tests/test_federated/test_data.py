@@ -3,7 +3,7 @@ files), bad data configs."""
 import pytest
 import torch
 
-from mmdfkd.federated.data import load_split
+from mmdfkd.federated.data import load_labels, load_split
 
 
 def test_fashion_mnist_splits_as_tensors(fashion_root):
@@ -34,3 +34,16 @@ def test_bad_data_configs(tmp_path):
         load_split(dict(type='digits'), 'trainval')
     with pytest.raises(FileNotFoundError, match='make data-fashion-mnist'):
         load_split(dict(type='fashion_mnist', root=str(tmp_path)), 'train')
+
+
+@pytest.mark.parametrize('kind', ['digits', 'fashion_mnist'])
+def test_a_clients_share_alone_equals_the_split_indexed(kind, fashion_root):
+    data = dict(type=kind)
+    if kind == 'fashion_mnist':
+        data['root'] = fashion_root
+    images, labels = load_split(data, 'train')
+    share = [5, 1, 17]
+    part_x, part_y = load_split(data, 'train', indices=share)
+    assert torch.equal(part_x, images[share])
+    assert torch.equal(part_y, labels[share])
+    assert load_labels(data, 'train').tolist() == labels.tolist()

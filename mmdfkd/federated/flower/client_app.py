@@ -10,8 +10,8 @@ from flwr.clientapp import ClientApp
 
 import mmdfkd  # noqa: F401  (the compatibility layer, registries)
 from mmdfkd.federated.client import client_update
-from mmdfkd.federated.data import load_split
-from mmdfkd.federated.experiment import client_splits
+from mmdfkd.federated.data import load_labels, load_split
+from mmdfkd.federated.experiment import client_indices
 from mmdfkd.federated.simulation import client_seed
 from mmdfkd.registry import MODELS
 from .records import (CONFIG_KEY, GENERATOR_KEY, LABEL_COUNTS_KEY,
@@ -34,8 +34,11 @@ def train(msg: Message, context: Context) -> Message:
     cfg.partition.num_clients = num_partitions
     conf = msg.content[CONFIG_KEY]
     seed = int(conf['seed'])
-    images, labels = client_splits(cfg, seed,
-                                   *load_split(cfg.data, 'train'))[partition]
+    # the partition is drawn from the labels; only this node's share of
+    # the images is loaded as a tensor
+    share = client_indices(cfg, seed,
+                           load_labels(cfg.data, 'train').tolist())[partition]
+    images, labels = load_split(cfg.data, 'train', indices=share)
 
     model = MODELS.build(cfg.model)
     model.load_state_dict(to_state(msg.content[MODEL_KEY]))
