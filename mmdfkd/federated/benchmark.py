@@ -16,6 +16,8 @@ from mmengine.config import Config
 from .experiment import run_method
 
 NAMES = dict(fedavg='FedAvg', fedprox='FedProx', fedgen='FedGen')
+#: Rounds averaged for the ``last10`` figure of :func:`summarise`.
+LAST = 10
 
 
 def run_name(method: str, alpha: float, seed: int) -> str:
@@ -153,7 +155,9 @@ def mean_std(values) -> dict:
 def summarise(records: Sequence[dict], alphas: Sequence[float],
               methods: Sequence[str], splits: Sequence[str]) -> dict:
     """Per alpha and method: mean ± std over seeds of each split's
-    accuracy, and the per-seed figures. With FedGen and FedAvg both
+    accuracy, and the per-seed figures; where the runs kept that split's
+    curve, also ``last10``: mean ± std over seeds of the mean accuracy of
+    the last :data:`LAST` rounds. With FedGen and FedAvg both
     there, FedGen's gap on the last split, unpaired (``gap`` against
     ``two_std``, twice the larger of the two stds) and paired over seeds
     (the mean per-seed difference against twice the std of the
@@ -174,6 +178,14 @@ def summarise(records: Sequence[dict], alphas: Sequence[float],
                     })
                 for s in splits
             }
+            for s in splits:
+                curves = [r['curves'][s] for r in runs
+                          if s in r.get('curves', {})]
+                if curves and len(curves) == len(runs):
+                    # a smoother figure beside the final round's: the
+                    # global model swings by several points a round
+                    row[method][s]['last10'] = mean_std(
+                        [np.mean(c[-LAST:]) for c in curves])
         if 'fedgen' in methods and 'fedavg' in methods:
             row['fedgen_vs_fedavg'] = gap(row['fedgen'][splits[-1]],
                                           row['fedavg'][splits[-1]],
@@ -202,20 +214,33 @@ def gap(gen: dict, avg: dict, split: str) -> dict:
 
 def markdown_table(table: dict, methods: Sequence[str], split: str,
                    seeds: Sequence[int]) -> str:
-    """The table: one row per alpha, mean ± std per method."""
+    """The table: one row per alpha, mean ± std per method of the final
+    model (and of the last rounds' mean, where the curves are there)."""
+    last = all('last10' in row[m][split]
+               for row in table.values() for m in methods)
+    head = [NAMES[m] for m in methods]
+    if last:
+        head += [f'{NAMES[m]}, last {LAST} rounds' for m in methods]
     lines = [
-        '| Dirichlet α | ' + ' | '.join(NAMES[m] for m in methods) + ' |',
-        '|---|' + '---|' * len(methods)
+        '| Dirichlet α | ' + ' | '.join(head) + ' |',
+        '|---|' + '---|' * len(head)
     ]
     for alpha, row in table.items():
         cells = [
             f"{row[m][split]['mean']:.2f} ± {row[m][split]['std']:.2f}"
             for m in methods
         ]
+        if last:
+            cells += [
+                f"{row[m][split]['last10']['mean']:.2f} ± "
+                f"{row[m][split]['last10']['std']:.2f}" for m in methods
+            ]
         lines.append(f'| {alpha} | ' + ' | '.join(cells) + ' |')
     lines += [
         '', f'{split} accuracy (%) of the final global model, mean ± '
-        f'sample std over seeds {list(seeds)}.'
+        f'sample std over seeds {list(seeds)}' +
+        (f'; then the mean over the last {LAST} rounds, mean ± std over '
+         'seeds.' if last else '.')
     ]
     return '\n'.join(lines) + '\n'
 

@@ -44,6 +44,19 @@ def test_summarise_groups_by_alpha_and_method():
     assert row['fedgen']['val']['per_seed'] == {'0': 60.0, '1': 64.0}
     assert row['fedgen_vs_fedavg']['gap'] == pytest.approx(11.0)
     assert row['fedgen_vs_fedavg']['split'] == 'test'
+    assert 'last10' not in row['fedavg']['test']  # no curves kept
+
+
+def test_last_rounds_mean_from_the_curves():
+    curve = list(range(20))  # the last ten rounds: 10..19, mean 14.5
+    records = [
+        dict(method='fedavg', alpha=0.1, seed=s, test_accuracy=19.0,
+             curves=dict(test=[c + s for c in curve])) for s in (0, 2)
+    ]
+    cell = summarise(records, [0.1], ['fedavg'], ['test'])['0.1']
+    last = cell['fedavg']['test']['last10']
+    assert last['mean'] == pytest.approx(15.5)  # (14.5 + 16.5) / 2
+    assert last['std'] == pytest.approx(2**0.5)
 
 
 def load_tool():
@@ -78,7 +91,7 @@ def test_grid_writes_runs_table_and_plots_then_resumes(
              for s in (0, 1)]
     assert cell['mean'] == pytest.approx(sum(seeds) / 2)
     table = (tmp_path / 'results.md').read_text()
-    assert '| 0.5 | ' in table and 'FedProx' in table
+    assert '| 0.5 | ' in table and 'FedProx, last 10 rounds' in table
     for alpha in ('0.5', '1'):
         png = tmp_path / f'curves_alpha{alpha}.png'
         assert png.read_bytes()[:4] == b'\x89PNG'
