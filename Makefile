@@ -36,7 +36,7 @@ demo-seg: env
 # when data/fashion_mnist holds its files (make data-fashion-mnist), the
 # bundled digits (K = 10) otherwise; work_dirs/demo_fedgen/summary.json
 demo-fedgen: env
-	OMP_NUM_THREADS=1 $(PY) tools/demo_fedgen.py
+	$(PY) tools/demo_fedgen.py
 
 # Fashion-MNIST's official IDX files from Debian's dataset-fashion-mnist
 # (installed when missing and run as root; otherwise the command is
