@@ -56,8 +56,7 @@ class LocalDeployment:
     process group it started and returns the groups still alive.
 
     Args:
-        workdir (str): Where the logs, the SuperLink database and
-            ``FLWR_HOME`` go.
+        workdir (str): Where the logs and ``FLWR_HOME`` go.
         num_nodes (int): Number of SuperNodes (clients).
     """
 
@@ -87,10 +86,12 @@ class LocalDeployment:
         return proc
 
     def start(self, timeout: float = 60) -> None:
+        # Flower's default in-memory state: with a SQLite file, 20 nodes
+        # pushing replies at once on a loaded 2-core machine got 'database
+        # is locked' errors and expired object-push sessions (measured)
         self._spawn('superlink', [
             'flower-superlink', '--insecure', '--host', '127.0.0.1',
-            '--port', str(self.port), '--database',
-            osp.join(self.workdir, 'superlink.db')
+            '--port', str(self.port)
         ])
         wait_for_port(self.port, timeout)
         for i in range(self.num_nodes):
