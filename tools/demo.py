@@ -12,6 +12,7 @@ Usage: ``python tools/demo.py [--method dfq] [--nproc 2]``
 """
 import argparse
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
@@ -24,7 +25,8 @@ import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdfkd.engine import apply_global_batch, train_teacher_weights
+from mmdfkd.engine import (apply_global_batch, build_runner,
+                           train_teacher_weights)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
@@ -40,6 +42,12 @@ METHODS = {
     'fast': 'configs/fast_digits.py',
     'rdskd': 'configs/rdskd_digits.py',
 }
+DEFAULT_TEACHER_DIR = 'work_dirs/digits_teacher'
+#: --cfg-options under this prefix change the teacher's architecture: they
+#: apply to the teacher's own training and evaluation config too.
+TEACHER_PREFIX = 'model.teacher.'
+#: A student-to-teacher ratio above this is explained in the summary.
+RATIO_NOTE_ABOVE = 1.05
 
 
 def parse_args(argv=None):
@@ -49,7 +57,11 @@ def parse_args(argv=None):
         default=next(iter(METHODS)),
         help=f'one of {sorted(METHODS)} (default: %(default)s)')
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--teacher-dir', default='work_dirs/digits_teacher')
+    parser.add_argument(
+        '--teacher-dir',
+        help=f'teacher weights cache (default: {DEFAULT_TEACHER_DIR}, or '
+        f'{DEFAULT_TEACHER_DIR}_<hash> when --cfg-options change '
+        f'{TEACHER_PREFIX}*)')
     parser.add_argument(
         '--nproc',
         type=int,
@@ -69,14 +81,43 @@ def parse_args(argv=None):
     return args
 
 
-def ensure_teacher(teacher_dir: str) -> str:
-    """Train the teacher unless its weights are cached; return their path."""
+def teacher_options(options: dict) -> dict:
+    """The teacher-architecture overrides among the distillation
+    ``options``, as overrides of the teacher config's ``model``."""
+    return {
+        'model.' + key[len(TEACHER_PREFIX):]: value
+        for key, value in options.items() if key.startswith(TEACHER_PREFIX)
+    }
+
+
+def teacher_dir_for(teacher_dir, arch: dict) -> str:
+    """``--teacher-dir``, or a cache folder of its own for a teacher of
+    another architecture (so that a cached default teacher is never
+    taken for it)."""
+    if teacher_dir:
+        return teacher_dir
+    if not arch:
+        return DEFAULT_TEACHER_DIR
+    digest = hashlib.sha256(
+        json.dumps(arch, sort_keys=True, default=str).encode()).hexdigest()
+    return f'{DEFAULT_TEACHER_DIR}_{digest[:8]}'
+
+
+def teacher_config(arch: dict) -> Config:
+    cfg = Config.fromfile(TEACHER_CONFIG)
+    cfg.merge_from_dict(arch)
+    return cfg
+
+
+def ensure_teacher(teacher_dir: str, arch: dict) -> str:
+    """Train the teacher (of the overridden architecture ``arch``) unless
+    its weights are cached; return their path."""
     path = osp.join(teacher_dir, 'teacher.pth')
     if osp.isfile(path):
         print(f'[demo] reusing the teacher in {path}')
         return path
     print('[demo] training the teacher on the digits train split')
-    cfg = Config.fromfile(TEACHER_CONFIG)
+    cfg = teacher_config(arch)
     cfg.work_dir = teacher_dir
     return train_teacher_weights(cfg, path)
 
@@ -86,11 +127,41 @@ def test_accuracy(runner: Runner) -> float:
     return float(metrics['accuracy/top1'])
 
 
-def teacher_accuracy(teacher_ckpt: str, work_dir: str) -> float:
-    cfg = Config.fromfile(TEACHER_CONFIG)
+def teacher_accuracy(teacher_ckpt: str, work_dir: str, arch: dict) -> float:
+    """Test accuracy of the teacher the distillation used: the same
+    architecture overrides, its weights loaded strictly."""
+    cfg = teacher_config(arch)
     cfg.work_dir = osp.join(work_dir, 'teacher_eval')
     cfg.load_from = teacher_ckpt
-    return test_accuracy(Runner.from_cfg(cfg))
+    return test_accuracy(build_runner(cfg))
+
+
+def training_health(work_dir: str, hub_report=None) -> dict:
+    """The collapse monitor's verdict: from this process's message hub, or
+    the newest ``training_health.json`` a distributed run wrote."""
+    if hub_report is not None:
+        return hub_report
+    reports = sorted(glob.glob(osp.join(work_dir, '*',
+                                        'training_health.json')),
+                     key=osp.getmtime)
+    if not reports:
+        return dict(healthy=False, problems=[
+            'no training_health.json: the run had no CollapseMonitorHook'])
+    with open(reports[-1]) as f:
+        return json.load(f)
+
+
+def ratio_note(teacher_acc: float, student_acc: float):
+    """Why the student beats its teacher by more than 5 %, or None."""
+    if student_acc <= RATIO_NOTE_ABOVE * teacher_acc:
+        return None
+    return (f'the student ({student_acc:.2f} %) beats its teacher '
+            f'({teacher_acc:.2f} %) by more than '
+            f'{100 * (RATIO_NOTE_ABOVE - 1):.0f} %: both were tested on the '
+            'same split with their own architectures and strictly loaded '
+            'weights, so the teacher itself is weak (undertrained, or an '
+            'architecture that fits digits badly); compare with a stronger '
+            'teacher')
 
 
 def distill_here(config: str, work_dir: str, options: dict):
@@ -104,7 +175,8 @@ def distill_here(config: str, work_dir: str, options: dict):
     runner.train()
     hub = runner.message_hub
     return (test_accuracy(runner), hub.get_info('student_checkpoint'),
-            hub.get_info('synthetic_grid'))
+            hub.get_info('synthetic_grid'),
+            training_health(work_dir, hub.get_info('training_health')))
 
 
 def distill_distributed(config: str, work_dir: str, options: dict,
@@ -115,9 +187,10 @@ def distill_distributed(config: str, work_dir: str, options: dict,
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(port))
+    # --overwrite: a demo run replaces the previous demo run of its method
     cmd = [
         'bash', osp.join(ROOT, 'tools/dist_train.sh'), config, str(nproc),
-        '--work-dir', work_dir, '--cfg-options'
+        '--work-dir', work_dir, '--overwrite', '--cfg-options'
     ] + [f'{k}={v}' for k, v in options.items()]
     subprocess.run(cmd, env=env, check=True)
     cfg = Config.fromfile(config)
@@ -125,39 +198,46 @@ def distill_distributed(config: str, work_dir: str, options: dict,
     cfg.work_dir = work_dir
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         cfg.load_from = f.read().strip()
-    accuracy = test_accuracy(Runner.from_cfg(cfg))
+    accuracy = test_accuracy(build_runner(cfg))
     grids = sorted(
         glob.glob(osp.join(work_dir, '*/vis_data/vis_image/synthetic_*.png')),
         key=osp.getmtime)
     return (accuracy, osp.join(work_dir, 'student', 'student.pth'),
-            grids[-1] if grids else None)
+            grids[-1] if grids else None, training_health(work_dir))
 
 
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
-    teacher_ckpt = ensure_teacher(args.teacher_dir)
+    options = dict(args.cfg_options or {})
+    arch = teacher_options(options)
+    teacher_ckpt = ensure_teacher(teacher_dir_for(args.teacher_dir, arch),
+                                  arch)
 
     config = osp.join(ROOT, METHODS[args.method])
     work_dir = osp.join(args.work_dir, args.method)
-    options = dict(args.cfg_options or {})
     options['model.teacher_ckpt'] = teacher_ckpt
     distill_start = time.time()
     if args.nproc == 1:
-        student_acc, student_ckpt, grid = distill_here(config, work_dir,
-                                                       options)
+        student_acc, student_ckpt, grid, health = distill_here(
+            config, work_dir, options)
     else:
-        student_acc, student_ckpt, grid = distill_distributed(
+        student_acc, student_ckpt, grid, health = distill_distributed(
             config, work_dir, options, args.nproc)
     distill_seconds = time.time() - distill_start
-    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir)
+    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir, arch)
 
     summary = dict(
         method=args.method,
         teacher_accuracy=teacher_acc,
         student_accuracy=student_acc,
         student_to_teacher=student_acc / teacher_acc,
+        ratio_note=ratio_note(teacher_acc, student_acc),
+        healthy=bool(health['healthy']),
+        problems=health['problems'],
+        training_health=health,
         evaluated_on='test split (540 held-out images), final student',
+        teacher_checkpoint=teacher_ckpt,
         distill_seconds=round(distill_seconds, 1),
         seconds=round(time.time() - start, 1),
         processes=args.nproc,
@@ -171,9 +251,14 @@ def main(argv=None):
     print(f'[demo] {args.method}: teacher {teacher_acc:.2f} %, student '
           f'{student_acc:.2f} % ({100 * student_acc / teacher_acc:.1f} % of '
           f'the teacher) on the test split, {summary["seconds"]} s')
+    if summary['ratio_note']:
+        print(f'[demo] note: {summary["ratio_note"]}')
+    if not summary['healthy']:
+        print('[demo] FAILED: this run does not count as a success: ' +
+              '; '.join(summary['problems']))
     print(f'[demo] summary: {osp.join(args.work_dir, "summary.json")}')
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(0 if main()['healthy'] else 1)
