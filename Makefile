@@ -32,8 +32,9 @@ demo: env
 demo-seg: env
 	$(PY) tools/demo_seg.py
 
-# FedGen vs FedAvg on digits (K = 10 clients, Dirichlet 0.1), 3 seeds:
-# work_dirs/demo_fedgen/summary.json
+# FedGen vs FedAvg, 3 seeds: Fashion-MNIST (K = 20 clients, Dirichlet 0.1)
+# when data/fashion_mnist holds its files (make data-fashion-mnist), the
+# bundled digits (K = 10) otherwise; work_dirs/demo_fedgen/summary.json
 demo-fedgen: env
 	$(PY) tools/demo_fedgen.py
 
