@@ -1,7 +1,9 @@
 """tools/gpu_check.sh --dry-run: every part of the prepared GPU check on
 the CPU at tiny sizes, and the JSON and Markdown it writes."""
+import importlib.util
 import json
 import math
+import os.path as osp
 import subprocess
 import sys
 
@@ -21,7 +23,7 @@ def report(tmp_path_factory, tool_env):
     proc = run_bounded(
         ['bash', 'tools/gpu_check.sh', '--dry-run', str(out)], cwd=ROOT,
         env=tool_env(PYTHON=sys.executable), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, timeout=600)
+        stderr=subprocess.STDOUT, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-6000:]
     with open(out / 'gpu_check.json') as f:
         data = json.load(f)
@@ -67,8 +69,11 @@ def test_benchmark_entries_against_floors(report):
     assert parts['bench_fp32']['setting']['channels_last']
     deepinv = {e['name']: e for e in parts['deepinv_r50']['entries']}
     assert deepinv['PixelSynthesizer']['syncs_per_iter'] == 0
+    # the GPU run's teacher is ResNet-50; the dry run's a smaller ImageNet
+    # network through the same option
     assert parts['deepinv_r50']['setting']['teacher'] == (
-        'mmpretrain::resnet/resnet50_8xb32_in1k.py')
+        'mmpretrain::resnet/resnet18_8xb32_in1k.py')
+    assert parts['deepinv_r50']['setting']['img_size'] == 32
 
 
 def test_training_parts(report):
@@ -96,3 +101,34 @@ def test_markdown_table(report):
     camvid = next(p for p in data['parts'] if p['name'] == 'camvid')
     assert f"{camvid['seconds_per_round']:.3f} s/round" in text
     assert '| PixelSynthesizer |' in text and 'syncs/iter' in text
+
+
+def test_a_failing_part_is_recorded_and_the_next_runs(tmp_path,
+                                                       monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        'mmdfkd_tools_gpu_check', osp.join(ROOT, 'tools', 'gpu_check.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def broken(runner, setting):
+        res = runner.run('broken', [sys.executable, '-c',
+                                    'raise SystemExit(5)'], 30)
+        module.checked(res, 'the broken part')
+
+    def slow(runner, setting):
+        module.checked(runner.run('slow', [sys.executable, '-c',
+                                           'import time; time.sleep(30)'],
+                                  1), 'the slow part')
+
+    def fine(runner, setting):
+        return dict(value=setting['value'])
+
+    monkeypatch.setattr(module, 'PARTS', dict(broken=broken, slow=slow,
+                                              fine=fine))
+    runner = module.PartRunner(ROOT, str(tmp_path), 60)
+    parts = module.run_parts(runner, dict(value=7))
+    assert [(p['name'], p['status']) for p in parts] == [
+        ('broken', 'failed'), ('slow', 'timeout'), ('fine', 'ok')]
+    assert 'the broken part exited with 5' in parts[0]['error']
+    assert 'ran past its limit' in parts[1]['error']
+    assert parts[2]['value'] == 7 and 'error' not in parts[2]
