@@ -114,8 +114,9 @@ def part_bench_amp(runner: PartRunner, s: dict) -> dict:
 
 
 def part_deepinv_r50(runner: PartRunner, s: dict) -> dict:
-    """One DeepInversion inner step with mmpretrain's ImageNet ResNet-50
-    as teacher (ResNet-18 student), against its floor."""
+    """One DeepInversion inner step with an mmpretrain ImageNet teacher
+    (ResNet-50 on a GPU; the setting's ``--teacher``) and ResNet-18
+    student, against its floor."""
     return bench_part(runner, 'deepinv_r50', [
         *s['deepinv'], '--configs',
         'configs/deepinv_resnet34_resnet18_cifar10.py', '--student',
@@ -148,8 +149,7 @@ def part_amp_multi_optim(runner: PartRunner, s: dict) -> dict:
     figures = train_figures(work_dir, skip=min(5, s['amp_iters'] - 1))
     if not figures['losses_finite']:
         raise RuntimeError('non-finite or missing losses in the log')
-    return dict(iterations=s['amp_iters'],
-                wrapper=wrapper, **figures)
+    return dict(iterations=s['amp_iters'], wrapper=wrapper, **figures)
 
 
 def free_port() -> int:
@@ -177,15 +177,14 @@ def part_dist_train(runner: PartRunner, s: dict) -> dict:
                else 'unknown')
     if not osp.isfile(osp.join(work_dir, f"iter_{s['dist_iters']}.pth")):
         raise RuntimeError('no final checkpoint')
-    return dict(backend=backend,
-                iterations=s['dist_iters'],
+    return dict(backend=backend, iterations=s['dist_iters'],
                 **train_figures(work_dir, skip=min(5, s['dist_iters'] - 1)))
 
 
 def part_camvid(runner: PartRunner, s: dict) -> dict:
     """The CamVid DDAD config at its published size (DeepLabV3-R50-D8
     teacher, randomly initialised: time, not accuracy) on generated
-    street scenes in CamVid's layout; validation once, at the end."""
+    street scenes in CamVid's layout; the student validated at the end."""
     from mmengine.config import Config
 
     from mmdfkd.datasets.street_scenes import write_street_scenes
