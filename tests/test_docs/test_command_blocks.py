@@ -47,6 +47,10 @@ SKIPPED: Dict[Tuple[str, str], str] = {
     ('docs/benchmarks.md',
      'python tools/benchmark.py --device cuda --amp --channels-last'):
     'needs a CUDA device',
+    ('docs/benchmarks.md', '# pinned wheels into the git-ignored '
+     '.gpu_wheels/ (20 wheels, 15 MiB;'):
+    'downloads wheels from PyPI; the dry run is '
+    'tests/test_tools/test_gpu_check.py',
     ('docs/distributed.md', '# on node 0 (address 10.0.0.1)'):
     'needs two machines',
     ('docs/federated.md', 'make data-fashion-mnist   # Fashion-MNIST'

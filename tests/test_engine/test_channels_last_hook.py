@@ -25,8 +25,8 @@ def test_networks_become_channels_last_and_steps_agree():
         for m in convs)
     # (a 1-channel kernel is both layouts at once; the others changed)
     assert sum(not m.weight.is_contiguous() for m in convs) > len(convs) / 2
+    # the config's synthesizer shifts every batch at random: same draws
     with torch.no_grad():
-        # the same random views (dafl_digits shifts every batch) both times
         torch.manual_seed(1)
         x = b.model.synthesizer(b.z)
         out = b.model.teacher(x, mode='tensor')
