@@ -11,6 +11,7 @@ from mmengine.registry import DefaultScope
 
 from mmdfkd.registry import DATASETS, MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from tests.conftest import ROOT
+from tests.fashion_mnist_data import write_fashion_mnist
 
 CONFIGS = sorted(
     osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs/*.py')))
@@ -43,10 +44,14 @@ def later_stages(cfg):
     ]
 
 
-def first_batch(cfg, batch_size):
+def first_batch(cfg, batch_size, tmp_path):
     """The first items of the config's training data, collated as its
-    loader does: latents, or real samples for real-data distillation."""
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    loader does: latents, or real samples for real-data distillation
+    (Fashion-MNIST from tiny files in the official layout)."""
+    ds_cfg = cfg.train_dataloader.dataset
+    if ds_cfg.type.split('.')[-1] == 'FashionMNISTDataset':
+        ds_cfg.data_root = write_fashion_mnist(str(tmp_path / 'fmnist'))
+    dataset = DATASETS.build(ds_cfg)
     items = [dataset[i] for i in range(batch_size)]
     if cfg.model.type == 'KnowledgeDistiller':
         return pseudo_collate(items)
@@ -54,7 +59,7 @@ def first_batch(cfg, batch_size):
 
 
 @pytest.mark.parametrize('config', CONFIGS)
-def test_config_runs_one_round(config):
+def test_config_runs_one_round(config, tmp_path):
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.model.teacher_ckpt = None
     real_data = cfg.model.type == 'KnowledgeDistiller'
@@ -81,7 +86,7 @@ def test_config_runs_one_round(config):
         constructor = optim.pop('constructor')
         wrappers = OPTIM_WRAPPER_CONSTRUCTORS.build(
             dict(type=constructor, optim_wrapper_cfg=optim))(model)
-        batch = first_batch(cfg, batch_size)
+        batch = first_batch(cfg, batch_size, tmp_path)
     model.train()
     log = model.train_step(batch, wrappers)
     phases = {phase for phase, count in model.schedule if count}
