@@ -70,18 +70,28 @@ def inference_pipeline(pipeline: list) -> list:
 
 def train_teacher_weights(cfg: Config, path: str) -> str:
     """Train the teacher of ``cfg`` (its ``work_dir`` set) with the standard
-    runner and save the ``state_dict`` of its last checkpoint alone as
-    ``path``; return ``path``.
+    runner and keep its last checkpoint's weights as ``path``
+    (:func:`save_teacher_weights`); return ``path``."""
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return save_teacher_weights(cfg.work_dir, path)
+
+
+def save_teacher_weights(work_dir: str, path: str) -> str:
+    """Save the ``state_dict`` of the last checkpoint of the run in
+    ``work_dir`` alone as ``path``; return ``path``. When ``path`` is that
+    last checkpoint itself (a config that reads what ``tools/train.py``
+    writes, e.g. ``epoch_15.pth``), it is left as the runner wrote it.
 
     Weights only, so that the file loads with
     ``torch.load(weights_only=True)``; written to ``path + '.tmp'`` and
     renamed, so that an interrupted run leaves no partial file that a later
     run would take for a cached teacher.
     """
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    with open(osp.join(cfg.work_dir, 'last_checkpoint')) as f:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
         last = f.read().strip()
+    if osp.abspath(last) == osp.abspath(path):
+        return path
     state = load_untrusted_checkpoint(last)['state_dict']
     torch.save(dict(state_dict=state), path + '.tmp')
     os.replace(path + '.tmp', path)

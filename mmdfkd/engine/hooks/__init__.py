@@ -7,10 +7,12 @@ from .schedule_switch_hook import ScheduleSwitchHook
 from .seg_prediction_grid_hook import SegPredictionGridHook
 from .student_export_hook import StudentExportHook
 from .synthetic_image_grid_hook import SyntheticImageGridHook, make_grid_image
+from .time_budget_hook import TimeBudgetHook
+from .val_curve_hook import ValCurveHook
 
 __all__ = [
     'ChannelsLastHook', 'ContrastiveMemoryBankHook', 'GeneratorResetHook',
     'LossSnapshotHook', 'RNGStateHook', 'ScheduleSwitchHook',
     'SegPredictionGridHook', 'StudentExportHook', 'SyntheticImageGridHook',
-    'make_grid_image'
+    'TimeBudgetHook', 'ValCurveHook', 'make_grid_image'
 ]
