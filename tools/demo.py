@@ -1,14 +1,16 @@
-"""The embedded default: data-free distillation on scikit-learn's digits.
+"""The embedded default: data-free distillation on scikit-learn's digits
+(``--task digits``), or on Fashion-MNIST (``--task fmnist``, pair (b); the
+data set up by ``make data-fashion-mnist``).
 
-1. Trains the ConvNet teacher on the train split (or reuses its cached
+1. Trains the task's teacher on its train split (or reuses its cached
    weights), with the standard runner.
 2. Distils a smaller student with a data-free method: no training image is
    read, only latent batches.
 3. Evaluates teacher and the final student on the held-out test split and
    writes ``<work-dir>/summary.json``.
 
-Usage: ``python tools/demo.py [--method dfq] [--nproc 2]``
-(``make demo METHOD=... NPROC=...``).
+Usage: ``python tools/demo.py [--task digits] [--method dfq] [--nproc 2]``
+(``make demo METHOD=... NPROC=...``, ``make demo-fmnist``).
 """
 import argparse
 import glob
@@ -25,31 +27,28 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdfkd.engine import apply_global_batch, train_teacher_weights
+from mmdfkd.tasks import TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
-#: Method name → data-free config; the first is the default (best on digits).
-METHODS = {
-    'dfq': 'configs/dfq_digits.py',
-    'dfad': 'configs/dfad_digits.py',
-    'ddad': 'configs/ddad_digits.py',
-    'dafl': 'configs/dafl_digits.py',
-    'zskt': 'configs/zskt_digits.py',
-    'deepinv': 'configs/deepinv_digits.py',
-    'cmi': 'configs/cmi_digits.py',
-    'fast': 'configs/fast_digits.py',
-    'rdskd': 'configs/rdskd_digits.py',
-}
+#: The demo's tasks; a task's first method is its default (its best).
+DEMO_TASKS = ('digits', 'fmnist')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--task', choices=DEMO_TASKS, default='digits')
     parser.add_argument(
         '--method',
-        default=next(iter(METHODS)),
-        help=f'one of {sorted(METHODS)} (default: %(default)s)')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--teacher-dir', default='work_dirs/digits_teacher')
+        help='a method of the task (default: its best; digits: '
+        f'{", ".join(TASKS["digits"].methods)}; fmnist: '
+        f'{", ".join(TASKS["fmnist"].methods)})')
+    parser.add_argument(
+        '--work-dir',
+        help='default: work_dirs/demo (digits), work_dirs/demo_<task>')
+    parser.add_argument(
+        '--teacher-dir',
+        help='folder of the cached teacher (default: that of the task\'s '
+        'teacher checkpoint)')
     parser.add_argument(
         '--nproc',
         type=int,
@@ -61,22 +60,29 @@ def parse_args(argv=None):
         action=DictAction,
         help='overrides for the distillation config')
     args = parser.parse_args(argv)
-    if args.method not in METHODS:
+    task = TASKS[args.task]
+    args.method = args.method or next(iter(task.methods))
+    if args.method not in task.methods:
         parser.error(f'unknown method {args.method!r}; choose one of '
-                     f'{sorted(METHODS)}')
+                     f'{sorted(task.methods)}')
+    args.work_dir = args.work_dir or (
+        'work_dirs/demo' if args.task == 'digits' else
+        f'work_dirs/demo_{args.task}')
+    args.teacher_dir = args.teacher_dir or osp.dirname(task.teacher_ckpt)
     if args.nproc < 1:
         parser.error('--nproc must be at least 1')
     return args
 
 
-def ensure_teacher(teacher_dir: str) -> str:
-    """Train the teacher unless its weights are cached; return their path."""
-    path = osp.join(teacher_dir, 'teacher.pth')
+def ensure_teacher(task: str, teacher_dir: str) -> str:
+    """Train the task's teacher unless its weights are cached; return their
+    path (the file name the task's configs read)."""
+    path = osp.join(teacher_dir, osp.basename(TASKS[task].teacher_ckpt))
     if osp.isfile(path):
         print(f'[demo] reusing the teacher in {path}')
         return path
-    print('[demo] training the teacher on the digits train split')
-    cfg = Config.fromfile(TEACHER_CONFIG)
+    print(f'[demo] training the teacher on the {task} train split')
+    cfg = Config.fromfile(osp.join(ROOT, TASKS[task].teacher_config))
     cfg.work_dir = teacher_dir
     return train_teacher_weights(cfg, path)
 
@@ -86,8 +92,8 @@ def test_accuracy(runner: Runner) -> float:
     return float(metrics['accuracy/top1'])
 
 
-def teacher_accuracy(teacher_ckpt: str, work_dir: str) -> float:
-    cfg = Config.fromfile(TEACHER_CONFIG)
+def teacher_accuracy(task: str, teacher_ckpt: str, work_dir: str) -> float:
+    cfg = Config.fromfile(osp.join(ROOT, TASKS[task].teacher_config))
     cfg.work_dir = osp.join(work_dir, 'teacher_eval')
     cfg.load_from = teacher_ckpt
     return test_accuracy(Runner.from_cfg(cfg))
@@ -136,9 +142,9 @@ def distill_distributed(config: str, work_dir: str, options: dict,
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
-    teacher_ckpt = ensure_teacher(args.teacher_dir)
+    teacher_ckpt = ensure_teacher(args.task, args.teacher_dir)
 
-    config = osp.join(ROOT, METHODS[args.method])
+    config = osp.join(ROOT, TASKS[args.task].methods[args.method])
     work_dir = osp.join(args.work_dir, args.method)
     options = dict(args.cfg_options or {})
     options['model.teacher_ckpt'] = teacher_ckpt
@@ -150,20 +156,21 @@ def main(argv=None):
         student_acc, student_ckpt, grid = distill_distributed(
             config, work_dir, options, args.nproc)
     distill_seconds = time.time() - distill_start
-    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir)
+    teacher_acc = teacher_accuracy(args.task, teacher_ckpt, work_dir)
 
     summary = dict(
+        task=args.task,
         method=args.method,
         teacher_accuracy=teacher_acc,
         student_accuracy=student_acc,
         student_to_teacher=student_acc / teacher_acc,
-        evaluated_on='test split (540 held-out images), final student',
+        evaluated_on='test split (held-out images), final student',
         distill_seconds=round(distill_seconds, 1),
         seconds=round(time.time() - start, 1),
         processes=args.nproc,
         student_checkpoint=student_ckpt,
         synthetic_grid=grid,
-        config=METHODS[args.method],
+        config=TASKS[args.task].methods[args.method],
     )
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
