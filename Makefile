@@ -30,7 +30,8 @@ demo: env
 	$(PY) tools/demo.py --method $(METHOD) --nproc $(NPROC)
 
 # Fashion-MNIST, pair (b): the data linked, the teacher trained once (cached
-# in work_dirs/teachers/fashion_mnist_convnet), the task's best data-free
+# in work_dirs/fashion_mnist_convnet/teacher.pth, where the method configs
+# read it), the task's best data-free
 # method (or METHOD=... given on the command line), the test split:
 # work_dirs/demo_fmnist/summary.json
 demo-fmnist: env data-fashion-mnist

@@ -1,9 +1,10 @@
 # CMI (Fang et al., IJCAI'21) on digits: each round re-initialises a
-# generator and trains it with its latents on BN statistics + 0.5 one-hot +
-# 0.5 masked adversarial KL (on global views) + 0.8 contrastive (local views
-# against global views and 1,024 negatives from a memory bank of past
-# batches), keeps the lowest-loss batch in the pool; the student learns KL
-# at τ = 20 from batches drawn from the pool.
+# generator and trains it with its latents on BN statistics + 0.5 one-hot
+# (the labels drawn with the latents) + 0.5 masked adversarial KL (on
+# global views) + 0.8 contrastive (local views against the global views of
+# the batch and of 1,024 entries drawn from a 4,096-entry memory bank of
+# past batches' raw features), keeps the lowest-loss batch in the pool; the
+# student learns KL at τ = 20 from batches drawn from the pool.
 _base_ = ['./_base_/data_free/digits_pool.py']
 
 model = dict(
@@ -25,14 +26,11 @@ model = dict(
         iterations=100,
         lr=1e-3,
         feature_dim=64,
-        hidden_dim=128,
         tau=0.1,
-        contrastive_weight=0.8),
+        contrastive_weight=0.8,
+        bank_size=4096,
+        num_negatives=1024),
     generator_losses=dict(
         bn=dict(type='BNStatisticsLoss'),
-        onehot=dict(type='OneHotLoss', target='argmax', loss_weight=0.5),
+        onehot=dict(type='OneHotLoss', target='sampled', loss_weight=0.5),
         adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)))
-custom_hooks = [
-    *_base_.custom_hooks,
-    dict(type='ContrastiveMemoryBankHook', size=4096, num_negatives=1024),
-]

@@ -3,7 +3,10 @@
 # not in ALGORITHMS.md).
 # The recipe of cmi_resnet34_resnet18_cifar100.py with the Wide ResNets
 # (100-class heads, CIFAR-100 normalisation kept from the base); train the
-# teacher with configs/teachers/wrn40_2_cifar100.py.
+# teacher with configs/teachers/wrn40_2_cifar100.py. As for CIFAR-10, the
+# contrastive features are the inputs of every teacher BatchNorm layer.
 _base_ = ['./cmi_resnet34_resnet18_cifar100.py']
 
-model = _base_.cifar100_wrn_model
+teacher_config = _base_.cifar100_wrn_teacher_config
+model = dict(
+    _base_.cifar100_wrn_model, synthesizer=dict(feature_layers=None))

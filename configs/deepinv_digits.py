@@ -1,10 +1,11 @@
 # DeepInversion (Yin et al., CVPR'20) / the BN-statistics synthesis of "The
 # Knowledge Within" on digits: optimise the pixels of a batch to match the
 # teacher's BatchNorm statistics (×10), be classified as drawn labels, make
-# the student disagree with the teacher (Adaptive DeepInversion's 1 − JS)
-# and stay smooth (TV ×1e-3), with random jitter and flips at each step;
-# keep the lowest-loss iterate in the pool. Each round: one synthesized
-# batch, then student steps on batches drawn from the whole pool.
+# the student disagree with the teacher (Adaptive DeepInversion's 1 − JS of
+# the softmaxes at τ = 3) and stay smooth (TV ×1e-3), with random jitter and
+# flips at each step; keep the lowest-loss iterate in the pool. Each round:
+# one synthesized batch, then student steps on batches drawn from the whole
+# pool.
 _base_ = ['./_base_/data_free/digits_pool.py']
 
 model = dict(

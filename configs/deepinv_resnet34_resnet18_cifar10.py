@@ -3,11 +3,13 @@
 # baseline table; the best data-free figure is CMI's 94.84 %).
 # Each round optimises the pixels of one batch of 256 for 2,000 Adam steps
 # (lr 0.1, β (0.5, 0.99)) on 10 × BN statistics + one-hot(sampled labels)
-# + the Adaptive-DeepInversion competition (1 − JS(S, T)) + 1e-3 × TV, each
-# step through a random jitter (≤ 1/8 of H, W) and a flip; the lowest-loss
-# iterate joins the pool. Then the student learns KL at τ = 20 on batches
-# drawn from the whole pool with the usual train augmentation (random crop
-# pad 4 + flip); SGD 0.1, cosine. 200 rounds: a pool of 51,200 images.
+# + the Adaptive-DeepInversion competition (1 − JS(S, T) at τ = 3) + 1e-3 ×
+# TV (a mean over pixels, thousands of times weaker than the reference's
+# sum of norms: see TotalVariationLoss), each step through a random jitter
+# (≤ 1/8 of H, W) and a flip; the lowest-loss iterate joins the pool. Then
+# the student learns KL at τ = 20 on batches drawn from the whole pool with
+# the usual train augmentation (random crop pad 4 + flip); SGD 0.1, cosine.
+# 200 rounds: a pool of 51,200 images.
 _base_ = ['./_base_/data_free/cifar10_pool.py']
 
 model = dict(

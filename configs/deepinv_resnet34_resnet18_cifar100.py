@@ -8,6 +8,7 @@ _base_ = [
     './_base_/data_free/cifar100_parts.py',
 ]
 
+teacher_config = _base_.cifar100_teacher_config
 model = _base_.cifar100_model
 train_dataloader = _base_.cifar100_train_dataloader
 val_dataloader = _base_.cifar100_val_dataloader

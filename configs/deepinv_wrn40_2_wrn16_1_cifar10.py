@@ -9,7 +9,8 @@ _base_ = [
     './_base_/models/wrn_cifar.py',
 ]
 
+teacher_config = 'configs/teachers/wrn40_2_cifar10.py'
 model = dict(
     teacher=dict(_base_.wrn40_2, _delete_=True),
     student=dict(_base_.wrn16_1, _delete_=True),
-    teacher_ckpt='work_dirs/teachers/wrn40_2_cifar10/epoch_200.pth')
+    teacher_ckpt='work_dirs/wrn40_2_cifar10/teacher.pth')

@@ -6,4 +6,5 @@
 # teacher with configs/teachers/wrn40_2_cifar100.py.
 _base_ = ['./deepinv_resnet34_resnet18_cifar100.py']
 
+teacher_config = _base_.cifar100_wrn_teacher_config
 model = _base_.cifar100_wrn_model

@@ -10,13 +10,17 @@ _base_ = [
     './_base_/data_free/runtime.py',
 ]
 
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
+teacher_config = 'configs/teachers/digits_convnet.py'
+teacher_ckpt = 'work_dirs/digits_convnet/teacher.pth'
 train_dataloader = dict(
     batch_size=64, sampler=dict(type='InfiniteSampler', shuffle=True))
 model = dict(
     type='KnowledgeDistiller',
     teacher=_base_.teacher,
     student=_base_.student,
-    teacher_ckpt='work_dirs/digits_teacher/teacher.pth',
+    teacher_ckpt=teacher_ckpt,
     student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=4.0)))
 
 max_iters = 1200  # 72 passes over the 1068 train images
@@ -31,4 +35,8 @@ param_scheduler = dict(student=[
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=200)
 # nothing is synthesized: no image grid
-custom_hooks = [dict(type='StudentExportHook'), dict(type='RNGStateHook')]
+custom_hooks = [
+    dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
+]

@@ -12,7 +12,7 @@ _base_ = [
 ]
 
 teacher_config = 'configs/teachers/fashion_mnist_lenet5.py'
-teacher_ckpt = 'work_dirs/teachers/fashion_mnist_lenet5/epoch_20.pth'
+teacher_ckpt = 'work_dirs/fashion_mnist_lenet5/teacher.pth'
 
 train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
 model = dict(
@@ -37,4 +37,8 @@ train_cfg = dict(
 default_hooks = dict(
     logger=dict(interval=100), checkpoint=dict(interval=epoch_iters))
 # nothing is synthesized: no image grid
-custom_hooks = [dict(type='StudentExportHook'), dict(type='RNGStateHook')]
+custom_hooks = [
+    dict(type='StudentExportHook'),
+    dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
+]

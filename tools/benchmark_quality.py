@@ -37,19 +37,19 @@ import os
 import os.path as osp
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from mmdfkd.benchmark.quality_report import (METRIC, grid_figure,
                                              markdown_table, method_row,
                                              plot_curves)
 from mmdfkd.benchmark.rounds import scale_rounds
-from mmdfkd.engine import save_teacher_weights
+from mmdfkd.engine import build_runner
 from mmdfkd.tasks import TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -213,8 +213,9 @@ def log_tail(path: str, lines: int = 5) -> str:
 # ---------------------------------------------------------------- teachers
 def ensure_teacher(task, ckpt: str, env: dict) -> str:
     """The teacher checkpoint ``ckpt``; trained with ``tools/train.py``
-    and the task's teacher config (its last weights kept as ``ckpt``) when
-    missing."""
+    and the task's teacher config into ``ckpt``'s folder when missing (its
+    ``TeacherExportHook`` writes ``teacher.pth`` there, copied to ``ckpt``
+    when that has another name)."""
     ckpt = osp.abspath(ckpt)
     if osp.isfile(ckpt):
         return ckpt
@@ -224,7 +225,14 @@ def ensure_teacher(task, ckpt: str, env: dict) -> str:
     if run['returncode']:
         raise RuntimeError(f'teacher training failed, see {run["log"]}: '
                            f'{log_tail(run["log"])}')
-    return save_teacher_weights(work_dir, ckpt)
+    written = osp.join(work_dir, 'teacher.pth')
+    if not osp.isfile(written):
+        raise RuntimeError(
+            f'{task.teacher_config} wrote no {written}: its custom_hooks '
+            "need dict(type='mmdfkd.TeacherExportHook')")
+    if written != ckpt:
+        shutil.copyfile(written, ckpt)
+    return ckpt
 
 
 def evaluate(cfg: Config, work_dir: str, checkpoint: str,
@@ -236,7 +244,7 @@ def evaluate(cfg: Config, work_dir: str, checkpoint: str,
     cfg.log_level = 'WARNING'
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                         if h.get('type') not in OWN_HOOKS]
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     out = {}
     if 'val' in splits:
         out['val'] = float(runner.val()[METRIC])

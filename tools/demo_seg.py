@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
@@ -22,7 +23,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdfkd.datasets.street_scenes import write_street_scenes
-from mmdfkd.engine import apply_global_batch, train_teacher_weights
+from mmdfkd.engine import (apply_global_batch, build_runner,
+                           train_teacher_weights)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/deeplabv3_street_scenes.py')
@@ -127,13 +129,21 @@ def main(argv=None):
     tcfg = teacher_cfg(data_root, args.teacher_cfg_options)
     tcfg.work_dir = osp.join(args.work_dir, 'teacher_eval')
     tcfg.load_from = teacher_ckpt
-    teacher_miou = test_miou(Runner.from_cfg(tcfg))
+    teacher_miou = test_miou(build_runner(tcfg))  # loaded strictly
+    health = hub.get_info('training_health')
 
     summary = dict(
         method=METHOD,
         teacher_miou=teacher_miou,
         student_miou=student_miou,
         student_to_teacher=student_miou / max(teacher_miou, 1e-12),
+        # never shown unexplained: both loaded strictly, same split
+        ratio_note=None if student_miou <= 1.05 * teacher_miou else (
+            'the student beats its teacher by more than 5 % on the same '
+            'test scenes with strictly loaded weights: the teacher is weak'),
+        healthy=bool(health['healthy']),
+        problems=health['problems'],
+        training_health=health,
         evaluated_on=f'test split ({args.scenes[2]} held-out scenes), '
         'final student (its moving average; no checkpoint selection)',
         teacher_seconds=round(teacher_seconds, 1),
@@ -150,9 +160,14 @@ def main(argv=None):
     print(f'[demo-seg] {METHOD}: teacher mIoU {teacher_miou:.2f}, student '
           f'{student_miou:.2f} ({100 * summary["student_to_teacher"]:.1f} % '
           f'of the teacher) on the test split, {summary["seconds"]} s')
+    if summary['ratio_note']:
+        print(f'[demo-seg] note: {summary["ratio_note"]}')
+    if not summary['healthy']:
+        print('[demo-seg] FAILED: this run does not count as a success: ' +
+              '; '.join(summary['problems']))
     print(f'[demo-seg] summary: {osp.join(args.work_dir, "summary.json")}')
     return summary
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(0 if main()['healthy'] else 1)

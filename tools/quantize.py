@@ -1,19 +1,25 @@
-"""Int8 post-training quantization of a classifier, calibrated on a
-synthetic pool, real training images or noise ("The Knowledge Within",
-Haroush et al., CVPR'20), then float vs int8 accuracy on a real split.
+"""Post-training quantization of a classifier (int8 by default), calibrated
+on a synthetic pool, real training images or noise ("The Knowledge Within",
+Haroush et al., CVPR'20), then float vs quantized accuracy on a real split;
+the quantized model is saved and checked by loading it back.
 
 Usage::
 
     python tools/quantize.py CONFIG CHECKPOINT --calib {pool:DIR,real,noise}
         [--num-calib 512] [--split test] [--out result.json]
+        [--weight-bits 8] [--act-bits 8] [--out-model FILE.pt2]
 
 ``CONFIG`` is an mmpretrain model config (e.g.
 ``configs/teachers/digits_convnet.py``), ``CHECKPOINT`` its weights
 (``state_dict`` entry, loaded with ``weights_only=True``). The model is
 wrapped to take pixel-space images (its data preprocessor's normalisation
 inside the quantized graph, as a float op before the first quantize node)
-and quantized with PyTorch's FX graph mode static int8 quantization
-(``mmdfkd.engine.quantization``). Calibration sources:
+and quantized with torchao's PT2E static quantization
+(``mmdfkd.engine.quantization``). The quantized model goes to
+``--out-model`` (default ``work_dirs/quantize/<checkpoint name>_w<bits>a<
+bits>_<source>_seed<seed>.pt2``; an existing file is kept unless
+``--overwrite``), is loaded back and must give the same predictions.
+Calibration sources:
 
 * ``pool:DIR``: a pool exported by ``tools/synthesize.py``; its fingerprint
   must record the sha256 of ``--pool-teacher-ckpt`` (default:
@@ -63,8 +69,16 @@ def parse_args(argv=None):
                         help='checkpoint whose sha256 the pool must record '
                         '(default: CHECKPOINT; give the teacher when '
                         'quantizing a student with its teacher\'s pool)')
-    parser.add_argument('--backend', default='x86',
-                        help='quantized engine (default: %(default)s)')
+    parser.add_argument('--weight-bits', type=int, default=8,
+                        help='weight precision, 2..8 (default: %(default)s)')
+    parser.add_argument('--act-bits', type=int, default=8,
+                        help='activation precision, 2..8 (default: '
+                        '%(default)s)')
+    parser.add_argument('--out-model',
+                        help='where the quantized model (.pt2) goes '
+                        '(default: under work_dirs/quantize/)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --out-model file')
     parser.add_argument('--weight-observer', default='per-channel',
                         choices=['per-channel', 'per-tensor'])
     parser.add_argument('--act-observer', default='histogram',
@@ -84,6 +98,19 @@ def parse_args(argv=None):
             and len(args.calib) > 5):
         parser.error(f"--calib must be 'pool:DIR', 'real' or 'noise', got "
                      f'{args.calib!r}')
+    for flag in ('weight_bits', 'act_bits'):
+        if not 2 <= getattr(args, flag) <= 8:
+            parser.error(f'--{flag.replace("_", "-")} must be in 2..8')
+    if args.out_model is None:
+        stem = osp.splitext(osp.basename(args.checkpoint))[0]
+        source = args.calib.split(':')[0]
+        args.out_model = osp.join(
+            'work_dirs', 'quantize',
+            f'{stem}_w{args.weight_bits}a{args.act_bits}_{source}_seed'
+            f'{args.seed}.pt2')
+    if osp.exists(args.out_model) and not args.overwrite:
+        parser.error(f'{args.out_model} exists; pass --overwrite to replace '
+                     'it, or another --out-model')
     return args
 
 
@@ -172,26 +199,34 @@ def main(argv=None) -> dict:
         images, labels = load_split(cfg, args.split)
         calib = calibration_images(args, cfg, wrapper, images.shape[1:])
 
-    qmodel = Q.quantize_int8(
+    qmodel = Q.quantize_static(
         wrapper, Q.batches(calib, args.batch_size), calib[:2],
-        backend=args.backend, weight=args.weight_observer,
-        activation=args.act_observer)
+        weight_bits=args.weight_bits, activation_bits=args.act_bits,
+        weight=args.weight_observer, activation=args.act_observer)
     if not Q.is_quantized(qmodel):
         raise RuntimeError('the converted model holds no int8 weights')
     fp = Q.evaluate(wrapper, images, labels)
     q8 = Q.evaluate(qmodel, images, labels, reference=fp['predictions'],
                     reference_logits=fp['logits'])
+    Q.save_quantized(qmodel, calib[:2], args.out_model)
+    saved = Q.evaluate(Q.load_quantized(args.out_model), images, labels)
+    if not torch.equal(saved['predictions'], q8['predictions']):
+        raise RuntimeError(f'{args.out_model} loaded back predicts '
+                           'differently from the model that was saved')
 
     result = dict(
         float_accuracy=fp['accuracy'],
-        int8_accuracy=q8['accuracy'],
+        quantized_accuracy=q8['accuracy'],
+        saved_model=args.out_model,
+        saved_model_accuracy=saved['accuracy'],
+        weight_bits=args.weight_bits,
+        act_bits=args.act_bits,
         agreement=q8['agreement'],
         logit_sqnr_db=q8['sqnr_db'],
         calibration=args.calib,
         num_calib=int(calib.shape[0]),
         split=args.split,
         num_eval=int(images.shape[0]),
-        backend=args.backend,
         weight_observer=args.weight_observer,
         act_observer=args.act_observer,
         quantization=Q.QUANTIZATION_PATH,
@@ -202,13 +237,15 @@ def main(argv=None) -> dict:
     print(f'| model | {args.split} accuracy ({result["num_eval"]} images) |')
     print('|---|---|')
     print(f'| float | {result["float_accuracy"]:.2f} % |')
-    print(f'| int8 ({args.calib}, {result["num_calib"]} images) | '
-          f'{result["int8_accuracy"]:.2f} % |')
-    print(f'int8 and float agree on {result["agreement"]:.2f} % of the '
-          f'images; logit SQNR {result["logit_sqnr_db"]:.2f} dB; '
-          f'{Q.QUANTIZATION_PATH}, backend {args.backend}, weights '
-          f'{args.weight_observer}, activations {args.act_observer}, '
-          f'{result["seconds"]} s')
+    precision = f'w{args.weight_bits}a{args.act_bits}'
+    print(f'| {precision} ({args.calib}, {result["num_calib"]} images) | '
+          f'{result["quantized_accuracy"]:.2f} % |')
+    print(f'{precision} and float agree on {result["agreement"]:.2f} % of '
+          f'the images; logit SQNR {result["logit_sqnr_db"]:.2f} dB; '
+          f'{Q.QUANTIZATION_PATH}, weights {args.weight_observer}, '
+          f'activations {args.act_observer}, {result["seconds"]} s')
+    print(f'saved: {args.out_model} (loaded back: '
+          f'{result["saved_model_accuracy"]:.2f} %)')
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

@@ -6,9 +6,9 @@ import os.path as osp
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
+from mmdfkd.engine.strict_load import build_runner
 
 
 def parse_args():
@@ -59,7 +59,7 @@ def main():
             dict(type='DumpResults', out_file_path=args.out)
         ]
     try:
-        Runner.from_cfg(cfg).test()
+        build_runner(cfg).test()  # the checkpoint is loaded strictly
     except BaseException:
         # the other ranks may wait in another collective: end without a
         # barrier so that the launcher stops the job instead of hanging

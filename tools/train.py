@@ -4,17 +4,21 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
+from typing import Optional
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
 from mmdfkd.engine.amp import enable_amp
 from mmdfkd.engine.global_batch import apply_global_batch
+from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
-from mmdfkd.engine.resume import check_resumable
+from mmdfkd.engine.resume import check_resumable, enable_resume
+from mmdfkd.engine.strict_load import build_runner
+from mmdfkd.engine.work_dir import check_work_dir
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 
 def parse_args():
@@ -27,6 +31,13 @@ def parse_args():
         default=False,
         help='resume from the latest checkpoint in the work_dir '
         'automatically')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        default=False,
+        help='start a new run in a work dir that holds an earlier run: '
+        'its checkpoints, last_checkpoint and exports are deleted first '
+        '(without it, such a start is refused)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -70,31 +81,48 @@ def main():
     # missing data folder, teacher weights or a class mismatch: fail now,
     # before the runner builds anything
     preflight(cfg)
+    # an earlier run's checkpoints and export: refused unless --overwrite
+    # (only global rank 0 deletes them)
+    check_work_dir(cfg.work_dir, resume=args.resume,
+                   overwrite=args.overwrite,
+                   remove=os.environ.get('RANK', '0') == '0')
     apply_global_batch(cfg)
     if args.amp:
         enable_amp(cfg)
     if args.resume:
-        cfg.resume = True
-    if args.resume:
         # no checkpoint, or one of another model / optimiser: fail now
         check_resumable(cfg.work_dir, cfg)
+        enable_resume(cfg)
     try:
-        train(cfg)
-    except BaseException:
+        health = train(cfg)
+    except BaseException as e:
         # the other ranks may wait in another collective: end without a
         # barrier so that the launcher stops the job instead of hanging
         destroy_process_group_cleanly(synchronize=False)
+        if was_interrupted(e):
+            # a short report instead of a traceback (and, during a
+            # checkpoint save, instead of MMEngine's config dump)
+            print(interrupt_message(e, cfg.work_dir), file=sys.stderr)
+            sys.exit(130)
         raise
     # after train() returned, nothing live holds the runner's DDP models
     destroy_process_group_cleanly()
-    print_log(f'work_dir: {cfg.work_dir}', logger='current',
-              level=logging.INFO)
+    if health is None or health['healthy']:
+        print_log(f'work_dir: {cfg.work_dir}', logger='current',
+                  level=logging.INFO)
+    else:  # the last line says that this run is not a success
+        print_log(f'work_dir: {cfg.work_dir}; training health: FAILED: ' +
+                  '; '.join(health['problems']), logger='current',
+                  level=logging.WARNING)
 
 
-def train(cfg: Config) -> None:
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+def train(cfg: Config) -> Optional[dict]:
+    """Train; return the collapse monitor's verdict (None without one)."""
+    # load_from, when set, is loaded strictly (MMEngine's is not)
+    runner = build_runner(
+        cfg, None if 'runner_type' not in cfg else RUNNERS.build)
     runner.train()
+    return runner.message_hub.get_info('training_health')
 
 
 if __name__ == '__main__':

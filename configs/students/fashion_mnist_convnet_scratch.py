@@ -8,4 +8,6 @@
 _base_ = ['../teachers/fashion_mnist_convnet.py']
 
 work_dir = 'work_dirs/students/fashion_mnist_convnet_scratch'
+# a student: no teacher export
+custom_hooks = []
 model = dict(_base_.student, _delete_=True)

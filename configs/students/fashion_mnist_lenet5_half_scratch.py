@@ -10,4 +10,6 @@
 _base_ = ['../teachers/fashion_mnist_lenet5.py']
 
 work_dir = 'work_dirs/students/fashion_mnist_lenet5_half_scratch'
+# a student: no teacher export
+custom_hooks = []
 model = dict(_base_.lenet5_half, _delete_=True)

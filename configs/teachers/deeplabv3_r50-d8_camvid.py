@@ -12,6 +12,10 @@ _base_ = [
     'mmseg::_base_/schedules/schedule_20k.py',
 ]
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 crop_size = (360, 480)
 # BN, not mmseg's SyncBN: SyncBN only runs on GPUs in a distributed job.

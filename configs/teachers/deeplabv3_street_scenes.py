@@ -10,6 +10,10 @@ _base_ = [
     '../_base_/datasets/street_scenes.py',
 ]
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 # BN, not SyncBN: SyncBN needs GPUs; a multi-GPU run may switch with
 # --cfg-options norm_cfg.type=SyncBN (it is also a SyncBN-free CPU demo).

@@ -8,6 +8,10 @@ _base_ = [
 
 default_scope = 'mmdfkd'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.teacher
 

@@ -3,12 +3,13 @@
 # fashion_mnist_convnet.py) on the train split, validated on the val split
 # every epoch; SGD 0.05 Nesterov, one warm-up epoch then cosine, 15 epochs
 # of batch 128, random 2-pixel shifts and horizontal flips. The
-# distillation configs read the final weights, exactly what this writes:
+# distillation configs read the final weights alone, exactly what this
+# writes (its TeacherExportHook):
 #   python tools/train.py configs/teachers/fashion_mnist_convnet.py
-#   → work_dirs/teachers/fashion_mnist_convnet/epoch_15.pth
+#   → work_dirs/fashion_mnist_convnet/teacher.pth
 # Its test accuracy (the official test split, never used for selection):
 #   python tools/test.py configs/teachers/fashion_mnist_convnet.py \
-#       work_dirs/teachers/fashion_mnist_convnet/epoch_15.pth
+#       work_dirs/fashion_mnist_convnet/teacher.pth
 _base_ = [
     '../_base_/datasets/fashion_mnist.py',
     '../_base_/models/fashion_mnist_convnet.py',
@@ -16,7 +17,8 @@ _base_ = [
 ]
 
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
-work_dir = 'work_dirs/teachers/fashion_mnist_convnet'
+# <work_dir>/teacher.pth: what the distillation configs' teacher_ckpt reads
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.teacher
 

@@ -3,9 +3,10 @@
 # to 32×32, validated on the val split every epoch: SGD 0.05 momentum 0.9
 # wd 5e-4, cosine over 20 epochs of batch 128, horizontal flips.
 # Zero-Shot KD reports a 90.84 % LeNet-5 on Fashion-MNIST. The
-# distillation configs read the final weights, exactly what this writes:
+# distillation configs read the final weights alone, exactly what this
+# writes (its TeacherExportHook):
 #   python tools/train.py configs/teachers/fashion_mnist_lenet5.py
-#   → work_dirs/teachers/fashion_mnist_lenet5/epoch_20.pth
+#   → work_dirs/fashion_mnist_lenet5/teacher.pth
 _base_ = [
     '../_base_/datasets/fashion_mnist_32.py',
     '../_base_/models/fashion_mnist_lenet5.py',
@@ -13,7 +14,8 @@ _base_ = [
 ]
 
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
-work_dir = 'work_dirs/teachers/fashion_mnist_lenet5'
+# <work_dir>/teacher.pth: what the distillation configs' teacher_ckpt reads
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.lenet5
 

@@ -1,8 +1,7 @@
 # Supervised training of the LeNet-5 teacher on MNIST (data/mnist, see
 # configs/_base_/datasets/mnist.py): SGD 0.05 momentum 0.9 wd 5e-4,
 # cosine over 20 epochs, batch 256. DFAD reports a 98.9 % teacher.
-#   python tools/train.py configs/teachers/lenet5_mnist.py \
-#       --work-dir work_dirs/teachers/lenet5_mnist
+#   python tools/train.py configs/teachers/lenet5_mnist.py
 _base_ = [
     '../_base_/datasets/mnist.py',
     'mmpretrain::_base_/default_runtime.py',
@@ -11,6 +10,10 @@ _base_ = [
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.lenet5
 

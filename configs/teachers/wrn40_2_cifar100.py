@@ -3,8 +3,7 @@
 # cosine over 200 epochs, batch 128, random crop pad 4 + flip) with
 # mmpretrain's CIFAR-100 dataset (as in its cifar100_bs16.py), its
 # normalisation and a 100-class head.
-#   python tools/train.py configs/teachers/wrn40_2_cifar100.py \
-#       --work-dir work_dirs/teachers/wrn40_2_cifar100
+#   python tools/train.py configs/teachers/wrn40_2_cifar100.py
 _base_ = ['./wrn40_2_cifar10.py']
 
 data_preprocessor = dict(
@@ -16,6 +15,12 @@ model = dict(
     data_preprocessor=data_preprocessor, head=dict(num_classes=100))
 train_dataloader = dict(
     dataset=dict(type='CIFAR100', data_root='data/cifar100'))
+# Validation reads the first 5,000 training images: a fit check on images
+# the teacher trains on, never a selection (no checkpoint is chosen by it);
+# mmpretrain's recipe validates on the test split, which is for
+# tools/test.py only here.
 val_dataloader = dict(
+    dataset=dict(type='CIFAR100', data_root='data/cifar100', split='train',
+                 indices=5000))
+test_dataloader = dict(
     dataset=dict(type='CIFAR100', data_root='data/cifar100'))
-test_dataloader = val_dataloader

@@ -1,8 +1,7 @@
 # Supervised training of a WRN-40-2 teacher on SVHN (data/svhn, see
 # configs/_base_/datasets/svhn.py; train split only, not `extra`): SGD 0.1
 # momentum 0.9 wd 5e-4 nesterov, cosine over 40 epochs, batch 128.
-#   python tools/train.py configs/teachers/wrn40_2_svhn.py \
-#       --work-dir work_dirs/teachers/wrn40_2_svhn
+#   python tools/train.py configs/teachers/wrn40_2_svhn.py
 _base_ = [
     '../_base_/datasets/svhn.py',
     'mmpretrain::_base_/default_runtime.py',
@@ -11,6 +10,10 @@ _base_ = [
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
+# The final weights alone, as <work_dir>/teacher.pth: what the data-free
+# configs' `teacher_ckpt` reads (work_dirs/<this config's name>/teacher.pth
+# with tools/train.py's default work dir).
+custom_hooks = [dict(type='mmdfkd.TeacherExportHook')]
 
 model = _base_.wrn40_2_svhn
 

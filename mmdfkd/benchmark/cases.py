@@ -212,23 +212,12 @@ def _image_shape(built: Built) -> tuple:
         return tuple(gen(built.z[:2]).shape[1:])
 
 
-def memory_bank_for(built: Built, size: int) -> MemoryBank:
-    """A full bank of random unit vectors of the synthesizer's width."""
-    syn = built.synthesizer
-    bank = MemoryBank(size, syn.feature_dim, device=built.device)
-    fill = torch.nn.functional.normalize(
-        torch.randn(size, syn.feature_dim, device=built.device), dim=1)
-    bank.push(fill)
+def fill_memory_bank(built: Built) -> MemoryBank:
+    """Fill the contrastive synthesizer's own bank with random raw
+    feature rows (a full bank: draws of the configured size)."""
+    bank = built.synthesizer.memory_bank.to(built.device)
+    bank.push(torch.randn(bank.size, bank.dim, device=built.device))
     return bank
-
-
-def bank_settings(cfg: Config) -> Dict[str, int]:
-    """``size``/``num_negatives`` of the config's memory-bank hook."""
-    for hook in cfg.get('custom_hooks', []):
-        if hook.get('type') == 'ContrastiveMemoryBankHook':
-            return dict(size=hook.get('size', 40960),
-                        num_negatives=hook.get('num_negatives', 4096))
-    return {}
 
 
 def synthesizer_case(built: Built, config: str, iters: int) -> Case:
@@ -265,15 +254,12 @@ def synthesizer_case(built: Built, config: str, iters: int) -> Case:
         floor, desc = floors.pixel_step(
             built.image_batch(), teacher, student, iters)
     elif name == 'ContrastiveSynthesizer':
-        bank = bank_settings(built.cfg)
-        if bank:
-            syn.memory_bank = memory_bank_for(built, bank['size'])
-            syn.num_negatives = bank['num_negatives']
-            extra.update(bank_size=bank['size'],
-                         num_negatives=bank['num_negatives'])
+        bank = fill_memory_bank(built)
+        extra.update(bank_size=bank.size, bank_dim=bank.dim,
+                     num_negatives=syn.num_negatives)
         floor, desc = floors.contrastive_step(
             _fresh_generator(built), teacher, student, copy.deepcopy(
-                syn.head), z, bank.get('num_negatives', 0), iters)
+                syn.head), z, syn.num_negatives, iters)
     else:
         floor, desc = floors.generator_step(
             _fresh_generator(built), teacher, student, z, iters,

@@ -71,8 +71,9 @@ def contrastive_step(generator: nn.Module, teacher: nn.Module,
                      iters: int) -> Floor:
     """CMI: G forward; the teacher on two views (global, local), the
     student on the global one; the projection head on both views' pooled
-    features and the contrastive logits against ``num_negatives``; backward
-    through everything to G, the latents and the head; Adam on both."""
+    features and on ``num_negatives`` raw bank rows of each view, the
+    contrastive logits of all rows; backward through everything to G, the
+    latents and the head; Adam on both."""
     z = z.detach().clone().requires_grad_(True)
     head.requires_grad_(True)
     optimizer = torch.optim.Adam(list(generator.parameters()) + [z],
@@ -81,9 +82,7 @@ def contrastive_step(generator: nn.Module, teacher: nn.Module,
     in_dim = head[0].in_features
     n = len(z)
     feats = torch.randn(2 * n, in_dim, device=z.device)
-    negatives = F.normalize(
-        torch.randn(num_negatives, head[-1].out_features, device=z.device),
-        dim=1)
+    negatives = torch.randn(num_negatives, 2 * in_dim, device=z.device)
 
     def step():
         for _ in range(iters):
@@ -91,9 +90,10 @@ def contrastive_step(generator: nn.Module, teacher: nn.Module,
             loss = _logits(teacher, x).sum() + _logits(teacher, x).sum()
             if student is not None:
                 loss = loss + _logits(student, x).sum()
-            proj = F.normalize(head(feats), dim=1)
-            keys = torch.cat([proj[:n].detach(), negatives])
-            loss = loss + (proj[n:] @ keys.t()).sum()
+            rows = torch.cat([feats[:n], negatives[:, :in_dim],
+                              feats[n:], negatives[:, in_dim:]])
+            local, global_ = F.normalize(head(rows), dim=1).chunk(2)
+            loss = loss + (local @ global_.detach().t()).sum()
             optimizer.zero_grad(set_to_none=True)
             head_optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -101,9 +101,9 @@ def contrastive_step(generator: nn.Module, teacher: nn.Module,
             head_optimizer.step()
 
     nets = 'S fwd on 1 view; ' if student is not None else ''
-    return step, (f'G fwd; T fwd on 2 views; {nets}head on 2×N features + '
-                  f'logits vs {num_negatives} negatives; bwd to G, z and '
-                  'head; Adam')
+    return step, (f'G fwd; T fwd on 2 views; {nets}head on 2×(N + '
+                  f'{num_negatives}) feature rows + their logits; bwd to '
+                  'G, z and head; Adam')
 
 
 def kd_step(teacher: nn.Module, student: nn.Module, optimizer_cfg: dict,

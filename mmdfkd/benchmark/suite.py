@@ -85,7 +85,8 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
     cmi = [c for c in cases if c.extra.get('num_negatives')]
     if bank_sizes:
         negatives = cmi[0].extra['num_negatives'] if cmi else 4096
-        result['memory_bank'] = bank_costs(bank_sizes, 256, negatives,
+        dim = cmi[0].extra['bank_dim'] if cmi else 1024
+        result['memory_bank'] = bank_costs(bank_sizes, dim, negatives,
                                            batch_size, repeats, device,
                                            clock)
     return result

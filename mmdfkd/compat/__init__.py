@@ -10,10 +10,12 @@ One fix per module, each idempotent and inert where the native piece works:
 * :mod:`.distributed`: CPU/gloo DDP through mmengine.
 """
 from . import checkpoint, distributed, mmcv_ops, torchvision_ops
-from .checkpoint import UntrustedCheckpointError, load_untrusted_checkpoint
+from .checkpoint import (CorruptCheckpointError, UntrustedCheckpointError,
+                         load_untrusted_checkpoint)
 from .distributed import destroy_process_group_cleanly
 
-__all__ = ['UntrustedCheckpointError', 'apply_compat',
+__all__ = ['CorruptCheckpointError', 'UntrustedCheckpointError',
+           'apply_compat',
            'destroy_process_group_cleanly', 'load_untrusted_checkpoint']
 
 

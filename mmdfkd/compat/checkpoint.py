@@ -37,7 +37,8 @@ from typing import Any, Callable, Dict, List, Tuple, Union
 import numpy as np
 import torch
 
-__all__ = ['UntrustedCheckpointError', 'allow_list', 'apply',
+__all__ = ['CorruptCheckpointError', 'UntrustedCheckpointError',
+           'allow_list', 'apply', 'check_zip_integrity',
            'history_buffer_method', 'load_untrusted_checkpoint', 'needs_fix']
 
 SafeGlobal = Union[Callable, Tuple[Callable, str]]
@@ -53,6 +54,17 @@ _NUMPY_SCALARS = (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32,
 
 class UntrustedCheckpointError(ValueError):
     """A checkpoint file was refused: it is not a plain weights checkpoint."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file cannot be read: it is truncated or damaged."""
+
+
+# Words of the weights-only unpickler when it meets an object it will not
+# build (a global outside the allow-list, a class it may not create): the
+# file is well-formed and deliberately refused. Any other failure of a
+# well-formed file's unpickling means damaged bytes.
+_REFUSAL_MARKERS = ('GLOBAL ', 'allowlisted', 'is not allowed')
 
 
 def history_buffer_method(obj: Any, name: str) -> Callable:
@@ -141,12 +153,51 @@ def apply() -> bool:
     return True
 
 
+def check_zip_integrity(path: str) -> None:
+    """Raise when ``path`` is a zip archive (torch's format since 1.6) whose
+    directory or entries are damaged.
+
+    torch's reader checks neither the archive's CRC-32 sums nor, for most
+    truncations, that the file is complete, so one changed byte loads
+    silently as a different weight. Reading every entry once costs one
+    pass over the file.
+
+    Args:
+        path: The checkpoint file.
+
+    Raises:
+        CorruptCheckpointError: An entry fails its CRC-32 check or the
+            archive cannot be read.
+    """
+    if not zipfile.is_zipfile(path):
+        return  # torch's legacy format, or no end-of-archive record at all
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise CorruptCheckpointError(
+            _corrupt_message(path, f'{type(err).__name__}: {err}')) from err
+    if bad is not None:
+        raise CorruptCheckpointError(_corrupt_message(
+            path, f'its entry {bad!r} fails its CRC-32 check: bytes changed '
+            'after it was saved'))
+
+
+def _corrupt_message(path: str, reason: str) -> str:
+    return (f'checkpoint {path} is corrupt or incomplete ({reason}). A '
+            'truncated copy or an interrupted save does this: copy it again '
+            'or save it again (a teacher: retrain it, or export its weights '
+            'again).')
+
+
 def load_untrusted_checkpoint(path: Union[str, os.PathLike],
                               map_location: Any = 'cpu') -> Dict[str, Any]:
     """Load a checkpoint from an untrusted source, weights only.
 
     Only tensors, containers and the allow-listed globals are rebuilt;
-    nothing in the file is ever executed.
+    nothing in the file is ever executed. A damaged file (truncated, or
+    an entry failing its CRC-32 check) is told apart from a well-formed
+    file that holds objects outside the allow-list.
 
     Args:
         path: The checkpoint file.
@@ -157,12 +208,14 @@ def load_untrusted_checkpoint(path: Union[str, os.PathLike],
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        UntrustedCheckpointError: If the file is unreadable, corrupt, not a
-            dict, or holds anything outside the allow-list.
+        CorruptCheckpointError: If the file is truncated or damaged.
+        UntrustedCheckpointError: If the file holds anything outside the
+            allow-list, or is not a dict.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Checkpoint file not found: {path}')
+    check_zip_integrity(path)
     if hasattr(torch.serialization, 'add_safe_globals'):
         _register()
     refused = (f'{path} is not a plain weights checkpoint and was refused '
@@ -170,10 +223,14 @@ def load_untrusted_checkpoint(path: Union[str, os.PathLike],
     try:
         checkpoint = torch.load(path, map_location=map_location,
                                 weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError,
-            TypeError, AttributeError, KeyError, IndexError,
-            zipfile.BadZipFile, UnicodeDecodeError) as err:
-        raise UntrustedCheckpointError(f'{refused}: {err}') from err
+    except Exception as err:  # noqa: BLE001 - classified and re-raised
+        message = str(err)
+        if isinstance(err, pickle.UnpicklingError) and any(
+                marker in message for marker in _REFUSAL_MARKERS):
+            raise UntrustedCheckpointError(f'{refused}: {err}') from err
+        first_line = message.splitlines()[0] if message else 'no data'
+        raise CorruptCheckpointError(_corrupt_message(
+            path, f'{type(err).__name__}: {first_line}')) from err
     if not isinstance(checkpoint, dict):
         raise UntrustedCheckpointError(
             f'{refused}: it holds a {type(checkpoint).__name__}, not a dict')

@@ -39,8 +39,9 @@ class SyntheticPoolDataset(BaseDataset):
             sampler=dict(type='DefaultSampler', shuffle=True),
             dataset=dict(
                 type='mmdfkd.SyntheticPoolDataset',
-                pool_dir='work_dirs/deepinv_digits/pool',
-                expected_fingerprint=dict(teacher_sha256='...'),
+                pool_dir='work_dirs/pool_deepinv',
+                teacher_ckpt='work_dirs/digits_teacher/teacher.pth',
+                expected_fingerprint=dict(image_shape=[1, 8, 8]),
                 metainfo=dict(classes=[str(i) for i in range(10)]),
                 pipeline=[dict(type='mmpretrain.PackInputs')]))
 
@@ -55,9 +56,14 @@ class SyntheticPoolDataset(BaseDataset):
         pool_dir (str): The pool folder; relative to ``data_root`` if that
             is given.
         expected_fingerprint (dict, optional): Fingerprint entries that
-            must match (``SyntheticPool.load``'s ``expected``), e.g. the
-            teacher checkpoint's sha256 and the image size. Defaults to
-            None (not checked).
+            must match (``SyntheticPool.load``'s ``expected``); a pool
+            written by ``tools/synthesize.py`` records ``teacher_sha256``,
+            ``image_shape`` (C, H, W), ``config`` and ``pixel_range``.
+            Defaults to None (not checked).
+        teacher_ckpt (str, optional): The teacher checkpoint the pool must
+            have been synthesized with: adds its sha256 as
+            ``teacher_sha256`` to ``expected_fingerprint``. Defaults to
+            None.
         pipeline (Sequence): Transforms. Defaults to ().
         test_mode (bool): Defaults to False.
         metainfo (dict, optional): E.g. ``dict(classes=...)``. Optional.
@@ -69,6 +75,7 @@ class SyntheticPoolDataset(BaseDataset):
     def __init__(self,
                  pool_dir: str,
                  expected_fingerprint: Optional[dict] = None,
+                 teacher_ckpt: Optional[str] = None,
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
@@ -82,6 +89,15 @@ class SyntheticPoolDataset(BaseDataset):
         if data_root and not osp.isabs(pool_dir):
             pool_dir = osp.join(data_root, pool_dir)
         self.pool_dir = pool_dir
+        if teacher_ckpt is not None:
+            from mmdfkd.models.synthesizers.pool import file_sha256
+            if not osp.isfile(teacher_ckpt):
+                raise FileNotFoundError(
+                    f'SyntheticPoolDataset: teacher_ckpt {teacher_ckpt!r} '
+                    'does not exist (the teacher whose pool this is)')
+            expected_fingerprint = dict(
+                expected_fingerprint or {},
+                teacher_sha256=file_sha256(teacher_ckpt))
         self.expected_fingerprint = expected_fingerprint
         self.pool_meta: Optional[dict] = None
         self._images = None

@@ -2,6 +2,7 @@
 a trained teacher as plain weights."""
 import os
 import os.path as osp
+import shutil
 from typing import Tuple
 
 import torch
@@ -9,7 +10,6 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from torch import nn
 
-from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.models.algorithms.networks import network_cfg
 from mmdfkd.utils import unwrap_model
 
@@ -27,13 +27,25 @@ def export_student(cfg: Config, student: nn.Module,
     ``student_config.py`` (the student's model config, in its own scope, and
     the evaluation settings of ``cfg``) under ``out_dir``.
 
+    The config's ``work_dir`` is named after the student,
+    ``work_dirs/<run>_<out_dir name>`` (e.g. ``work_dirs/dfq_digits_student``
+    for ``work_dirs/dfq_digits/student``): test tools that default to
+    ``work_dirs/<config name>`` would otherwise put every exported student's
+    results in the same ``work_dirs/student_config``.
+
     Returns:
         tuple[str, str]: Paths of the config and the checkpoint.
     """
     os.makedirs(out_dir, exist_ok=True)
     model = network_cfg(cfg.model.student)
     scope = model.pop('_scope_', None) or cfg.get('default_scope')
-    exported = dict(model=model, default_scope=scope)
+    out = osp.abspath(out_dir)
+    exported = dict(
+        model=model,
+        default_scope=scope,
+        work_dir=osp.join(
+            'work_dirs',
+            f'{osp.basename(osp.dirname(out))}_{osp.basename(out)}'))
     imports = list(cfg.get('custom_imports', {}).get('imports', []))
     exported['custom_imports'] = dict(
         imports=sorted(set(imports) | {'mmdfkd'}),
@@ -70,29 +82,25 @@ def inference_pipeline(pipeline: list) -> list:
 
 def train_teacher_weights(cfg: Config, path: str) -> str:
     """Train the teacher of ``cfg`` (its ``work_dir`` set) with the standard
-    runner and keep its last checkpoint's weights as ``path``
-    (:func:`save_teacher_weights`); return ``path``."""
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    return save_teacher_weights(cfg.work_dir, path)
-
-
-def save_teacher_weights(work_dir: str, path: str) -> str:
-    """Save the ``state_dict`` of the last checkpoint of the run in
-    ``work_dir`` alone as ``path``; return ``path``. When ``path`` is that
-    last checkpoint itself (a config that reads what ``tools/train.py``
-    writes, e.g. ``epoch_15.pth``), it is left as the runner wrote it.
+    runner; its ``TeacherExportHook`` writes the weights alone; return
+    their path, copied to ``path`` when that is another file.
 
     Weights only, so that the file loads with
-    ``torch.load(weights_only=True)``; written to ``path + '.tmp'`` and
+    ``torch.load(weights_only=True)``; written to a temporary name and
     renamed, so that an interrupted run leaves no partial file that a later
     run would take for a cached teacher.
+
+    Raises:
+        ValueError: ``cfg`` has no ``TeacherExportHook``.
     """
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        last = f.read().strip()
-    if osp.abspath(last) == osp.abspath(path):
-        return path
-    state = load_untrusted_checkpoint(last)['state_dict']
-    torch.save(dict(state_dict=state), path + '.tmp')
-    os.replace(path + '.tmp', path)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    written = runner.message_hub.get_info('teacher_checkpoint')
+    if written is None:
+        raise ValueError(
+            'the teacher config has no TeacherExportHook in custom_hooks '
+            "(custom_hooks = [dict(type='mmdfkd.TeacherExportHook')])")
+    if osp.abspath(written) != osp.abspath(path):
+        shutil.copyfile(written, path + '.tmp')
+        os.replace(path + '.tmp', path)
     return path

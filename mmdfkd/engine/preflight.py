@@ -79,8 +79,8 @@ def check_data_roots(cfg: Config) -> None:
 
 def check_teacher_checkpoint(cfg: Config) -> None:
     """Raise when a distillation config's ``model.teacher_ckpt`` is not a
-    file, naming the command that trains the teacher (the config's
-    ``teacher_config`` variable when it has one).
+    file, naming the config's ``teacher_config`` and the exact command that
+    writes the file.
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
@@ -88,9 +88,7 @@ def check_teacher_checkpoint(cfg: Config) -> None:
     from mmdfkd.models.algorithms.networks import require_teacher_checkpoint
     ckpt = cfg.get('model', {}).get('teacher_ckpt')
     if ckpt:
-        require_teacher_checkpoint(
-            ckpt,
-            cfg.get('teacher_config') or 'configs/teachers/<config>.py')
+        require_teacher_checkpoint(ckpt, cfg.get('teacher_config'))
 
 
 def _teacher_classes(cfg: Config) -> Optional[int]:

@@ -1,32 +1,42 @@
-"""Int8 post-training quantization with calibration data ("The Knowledge
+"""Static post-training quantization with calibration data ("The Knowledge
 Within", Haroush et al., CVPR'20): calibrate the activation ranges of a
-static int8 copy of a model on real, synthetic or noise images and compare
-its accuracy with the float model's.
+quantized copy of a model on real, synthetic or noise images, compare its
+accuracy with the float model's, and save it.
 
-The quantization is PyTorch's own FX graph mode static quantization
-(``torch.ao.quantization.quantize_fx.prepare_fx`` / ``convert_fx``) with the
-``x86`` backend (fbgemm kernels + oneDNN): Conv-BN-ReLU blocks are folded
-and fused, weights are int8 (per-channel by default), activations uint8 with
-ranges from observers that see the calibration batches. In torch 2.13 the
-PT2E flow (``prepare_pt2e`` / ``X86InductorQuantizer``) is no longer part of
-torch (it moved to the separate ``torchao`` package, not a dependency here);
-``torch.ao.quantization`` FX still ships and works but warns that it is
-deprecated. Those warnings are filtered inside :func:`quantize_int8` (see
-:data:`QUIET_WARNINGS`).
+The path is PyTorch 2 export quantization (PT2E) from ``torchao``, the
+maintained successor of ``torch.ao.quantization`` (whose FX graph mode
+warns in torch 2.13 that it is deprecated, and whose TorchScript export
+warns the same: ``torch.jit.trace/script/save`` are deprecated for
+``torch.export``). ``torch.export`` captures the model with a dynamic batch
+size, :func:`make_quantizer` annotates it (``X86InductorQuantizer``: convs
+and linears with their following ReLU; BatchNorm folded), ``prepare_pt2e``
+inserts observers, the calibration batches run through it and
+``convert_pt2e`` replaces them by quantize / dequantize operations with
+the observed scales; the weights are stored as int8 tensors. The result is
+saved with ``torch.export.save`` (a ``.pt2`` archive of the graph and its
+tensors, no pickled code) and loads back with :func:`load_quantized`.
+
+Precision is a parameter: weights of 2..8 bits (symmetric, int8 storage)
+and activations of 2..8 bits (affine, uint8 storage), through the quant
+ranges of the specs; 8/8 is what the x86 int8 kernels take once lowered by
+``torch.compile``. Run as saved, the graph computes the quantized model's
+arithmetic in float (each activation and weight rounded to its integer
+grid and scaled back), which is what accuracy measures; lower precisions
+(e.g. 4-bit weights / 8-bit activations) run that way too.
 
 Models are quantized in **pixel space**: :class:`PixelSpaceModel` wraps an
 mmpretrain classifier as ``x -> model(normalise(x), mode='tensor')`` where
 ``normalise`` is its data preprocessor's channel flip and ``(x - mean) /
 std``. The normalisation stays a float op at the graph's input; the first
-quantize node comes right after it, so the input's int8 range is calibrated
-on normalised images like every other activation.
+quantize node comes right after it, so the input's range is calibrated on
+normalised images like every other activation.
 
 This module is imported by path (``mmdfkd.engine.quantization``); nothing
-else imports it, so ``torch.ao.quantization`` is only loaded when used.
+else imports it, so ``torchao`` is only loaded when used.
 """
-import copy
+import logging
 import math
-import warnings
+import os
 from contextlib import contextmanager
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
@@ -34,31 +44,48 @@ import torch
 from torch import nn
 
 __all__ = [
-    'PixelSpaceModel', 'QUIET_WARNINGS', 'activation_scales', 'batches',
-    'evaluate', 'gaussian_noise_images', 'is_quantized',
-    'make_qconfig_mapping', 'quantize_int8', 'quantized_modules',
-    'select_backend'
+    'PixelSpaceModel', 'QUANTIZATION_PATH', 'activation_scales', 'batches',
+    'evaluate', 'gaussian_noise_images', 'integer_weights', 'is_quantized',
+    'load_quantized', 'make_quantizer', 'quantize_static', 'save_quantized'
 ]
 
-#: Warnings of the deprecated-but-working ``torch.ao.quantization`` path,
-#: filtered while quantizing (message regexes).
-QUIET_WARNINGS = (
-    r'torch\.ao\.quantization is deprecated',
-    r'Please use quant_min and quant_max',
-    r'.*quantized tensor creation functions',
-)
-
 #: Quantization path used, for reports.
-QUANTIZATION_PATH = ('torch.ao.quantization FX graph mode (prepare_fx / '
-                     'convert_fx), static int8')
+QUANTIZATION_PATH = ('torchao PT2E (torch.export, X86InductorQuantizer, '
+                     'prepare_pt2e / convert_pt2e), static')
+
+# Loggers that report on torchao's import what a CPU build cannot use
+# (its CUDA kernels' libraries) and a torch deprecation inside torchao.
+_IMPORT_NOISE = ('torchao', 'torch.utils._pytree')
 
 
 @contextmanager
-def _quiet():
-    with warnings.catch_warnings():
-        for message in QUIET_WARNINGS:
-            warnings.filterwarnings('ignore', message=message)
+def _quiet_import():
+    loggers = [logging.getLogger(name) for name in _IMPORT_NOISE]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
         yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _torchao():
+    """The torchao modules used here, with a clear error without it."""
+    try:
+        with _quiet_import():
+            from torchao.quantization.pt2e import observer
+            from torchao.quantization.pt2e.quantize_pt2e import (convert_pt2e,
+                                                                 prepare_pt2e)
+            from torchao.quantization.pt2e.quantizer import \
+                x86_inductor_quantizer as x86
+    except ImportError as err:
+        raise ImportError(
+            'quantization needs torchao: pip install -c '
+            'requirements/constraints.txt torchao (or pip install -e '
+            '".[quant]")') from err
+    return observer, prepare_pt2e, convert_pt2e, x86
 
 
 class PixelSpaceModel(nn.Module):
@@ -93,185 +120,212 @@ class PixelSpaceModel(nn.Module):
         return self.model((x - self.mean) / self.std, mode='tensor')
 
 
-def select_backend(backend: str = 'x86') -> str:
-    """Make ``backend`` PyTorch's quantized engine, if it is supported.
+def _check_bits(name: str, bits: int) -> int:
+    if isinstance(bits, bool) or not isinstance(bits, int) or not (
+            2 <= bits <= 8):
+        raise ValueError(f'{name} must be an int in 2..8, got {bits!r}')
+    return bits
+
+
+def make_quantizer(weight_bits: int = 8,
+                   activation_bits: int = 8,
+                   weight: str = 'per-channel',
+                   activation: str = 'histogram'):
+    """An ``X86InductorQuantizer`` with static specs of the given precision.
 
     Args:
-        backend (str): ``'x86'`` (fbgemm + oneDNN), ``'fbgemm'``,
-            ``'qnnpack'`` or ``'onednn'``. Defaults to ``'x86'``.
+        weight_bits (int): Weight precision, 2..8: symmetric integers in
+            ``[-2^(b-1), 2^(b-1) - 1]`` stored as int8. Defaults to 8.
+        activation_bits (int): Activation precision, 2..8: affine integers
+            in ``[0, 2^b - 1]`` stored as uint8. Defaults to 8.
+        weight (str): ``'per-channel'`` (one scale per output channel) or
+            ``'per-tensor'``. Defaults to 'per-channel'.
+        activation (str): Activation observer: ``'histogram'`` (a range
+            minimising the quantization error of the observed histogram)
+            or ``'minmax'`` (the observed extremes). Defaults to
+            'histogram'.
 
     Returns:
-        str: The engine now in use.
-
-    Raises:
-        RuntimeError: If this PyTorch build lacks the engine.
+        X86InductorQuantizer: For ``prepare_pt2e``.
     """
-    engines = torch.backends.quantized.supported_engines
-    if backend not in engines:
-        raise RuntimeError(f'quantized engine {backend!r} is not supported '
-                           f'by this PyTorch build (supported: {engines})')
-    torch.backends.quantized.engine = backend
-    return backend
-
-
-def make_qconfig_mapping(backend: str = 'x86',
-                         weight: str = 'per-channel',
-                         activation: str = 'histogram'):
-    """The backend's default static int8 ``QConfigMapping``, optionally
-    with other observers.
-
-    Args:
-        backend (str): Quantized engine. Defaults to ``'x86'``.
-        weight (str): ``'per-channel'`` (the backend default: symmetric
-            int8 per output channel) or ``'per-tensor'`` (one symmetric
-            int8 scale per weight tensor). Defaults to 'per-channel'.
-        activation (str): Activation observer: ``'histogram'`` (the
-            backend default: a range minimising the quantization error of
-            the observed histogram) or ``'minmax'`` (the observed min and
-            max). Defaults to 'histogram'.
-
-    Returns:
-        QConfigMapping: For ``prepare_fx``.
-    """
-    with _quiet():
-        from torch.ao.quantization import (HistogramObserver, MinMaxObserver,
-                                           QConfig,
-                                           get_default_qconfig_mapping)
+    _check_bits('weight_bits', weight_bits)
+    _check_bits('activation_bits', activation_bits)
     if weight not in ('per-channel', 'per-tensor'):
         raise ValueError(f"weight must be 'per-channel' or 'per-tensor', "
                          f'got {weight!r}')
     if activation not in ('histogram', 'minmax'):
         raise ValueError(f"activation must be 'histogram' or 'minmax', "
                          f'got {activation!r}')
-    with _quiet():
-        mapping = get_default_qconfig_mapping(backend)
-        if weight == 'per-channel' and activation == 'histogram':
-            return mapping
-        default = mapping.global_qconfig
-        # x86/fbgemm kernels need reduce_range activations (7 bits) to
-        # avoid overflow in their int16 accumulation, as the default does.
-        reduce = backend in ('x86', 'fbgemm')
-        act_cls = (HistogramObserver
-                   if activation == 'histogram' else MinMaxObserver)
-        act = act_cls.with_args(reduce_range=reduce)
-        wgt = (default.weight if weight == 'per-channel' else
-               MinMaxObserver.with_args(dtype=torch.qint8,
-                                        qscheme=torch.per_tensor_symmetric))
-        return mapping.set_global(QConfig(activation=act, weight=wgt))
+    observer, _, _, x86 = _torchao()
+    from torchao.quantization.pt2e.quantizer import (QuantizationConfig,
+                                                     QuantizationSpec)
+    eps = dict(eps=2**-12)  # as torchao's default x86 config
+    act_observer = (observer.HistogramObserver if activation == 'histogram'
+                    else observer.MinMaxObserver)
+    act = QuantizationSpec(
+        dtype=torch.uint8, quant_min=0, quant_max=2**activation_bits - 1,
+        qscheme=torch.per_tensor_affine, is_dynamic=False,
+        observer_or_fake_quant_ctr=act_observer.with_args(**eps))
+    per_channel = weight == 'per-channel'
+    wgt = QuantizationSpec(
+        dtype=torch.int8, quant_min=-2**(weight_bits - 1),
+        quant_max=2**(weight_bits - 1) - 1,
+        qscheme=(torch.per_channel_symmetric
+                 if per_channel else torch.per_tensor_symmetric),
+        ch_axis=0 if per_channel else None, is_dynamic=False,
+        observer_or_fake_quant_ctr=(
+            observer.PerChannelMinMaxObserver
+            if per_channel else observer.MinMaxObserver).with_args(**eps))
+    config = QuantizationConfig(act, act, wgt, None, False)
+    return x86.X86InductorQuantizer().set_global(config)
 
 
-def quantize_int8(model_fn: nn.Module,
-                  calib_batches: Iterable[torch.Tensor],
-                  example_input: torch.Tensor,
-                  backend: str = 'x86',
-                  weight: str = 'per-channel',
-                  activation: str = 'histogram') -> nn.Module:
-    """A static int8 copy of ``model_fn`` calibrated on ``calib_batches``.
+def _batch_dim() -> dict:
+    return {0: torch.export.Dim('batch')}
 
-    FX graph mode post-training quantization: ``prepare_fx`` traces a deep
-    copy of ``model_fn``, folds BatchNorm into the convolutions, fuses
-    Conv-ReLU and inserts observers; every calibration batch is run through
-    it (no gradient); ``convert_fx`` then replaces the observed modules by
-    quantized ones (``QuantizedConvReLU2d``, ``QuantizedLinear`` with int8
-    weights) whose activation scales come from the observers. ``model_fn``
-    itself is not modified.
+
+def quantize_static(model_fn: nn.Module,
+                    calib_batches: Iterable[torch.Tensor],
+                    example_input: torch.Tensor,
+                    weight_bits: int = 8,
+                    activation_bits: int = 8,
+                    weight: str = 'per-channel',
+                    activation: str = 'histogram') -> torch.fx.GraphModule:
+    """A statically quantized copy of ``model_fn`` calibrated on
+    ``calib_batches`` (PT2E, see the module docstring). ``model_fn`` itself
+    is not modified.
 
     Args:
         model_fn (nn.Module): The float model, e.g. a
-            :class:`PixelSpaceModel`; must be FX-traceable. Put in eval
-            mode on the copy.
+            :class:`PixelSpaceModel`, in eval mode; must be exportable by
+            ``torch.export`` with a dynamic batch dimension.
         calib_batches (Iterable[Tensor]): Calibration input batches (what
             ``model_fn`` takes, e.g. pixel-space N×C×H×W images).
-        example_input (Tensor): One input batch for tracing.
-        backend (str): Quantized engine (``'x86'``, ``'fbgemm'``,
-            ``'qnnpack'``, ``'onednn'``). Defaults to ``'x86'``.
-        weight (str): ``'per-channel'`` or ``'per-tensor'`` weight
-            observers, see :func:`make_qconfig_mapping`.
-        activation (str): ``'histogram'`` or ``'minmax'`` activation
-            observers, see :func:`make_qconfig_mapping`.
+        example_input (Tensor): One input batch (N >= 2) for the export.
+        weight_bits, activation_bits, weight, activation: The precision
+            and observers, see :func:`make_quantizer`.
 
     Returns:
-        nn.Module: The quantized ``GraphModule`` (CPU, eval mode) taking
-        and returning float tensors.
+        GraphModule: The quantized model (CPU), taking and returning
+        float tensors, for any batch size.
 
     Raises:
         ValueError: If ``calib_batches`` is empty.
     """
-    select_backend(backend)
-    model = copy.deepcopy(model_fn).cpu().eval()
-    with _quiet():
-        from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-        mapping = make_qconfig_mapping(backend, weight, activation)
-        prepared = prepare_fx(model, mapping, (example_input.cpu(), ))
-        seen = 0
-        with torch.no_grad():
-            for batch in calib_batches:
-                prepared(batch.cpu().float())
-                seen += batch.shape[0]
-        if not seen:
-            raise ValueError('no calibration images: calib_batches is empty')
-        quantized = convert_fx(prepared)
-    return quantized.eval()
+    _, prepare_pt2e, convert_pt2e, _ = _torchao()
+    quantizer = make_quantizer(weight_bits, activation_bits, weight,
+                               activation)
+    model_fn = model_fn.cpu().eval()
+    exported = torch.export.export(
+        model_fn, (example_input.cpu().float(), ),
+        dynamic_shapes=(_batch_dim(), )).module()
+    prepared = prepare_pt2e(exported, quantizer)
+    seen = 0
+    with torch.no_grad():
+        for batch in calib_batches:
+            prepared(batch.cpu().float())
+            seen += batch.shape[0]
+    if not seen:
+        raise ValueError('no calibration images: calib_batches is empty')
+    return convert_pt2e(prepared)
 
 
-def quantized_modules(model: nn.Module) -> Dict[str, nn.Module]:
-    """The modules of ``model`` from ``torch.ao.nn.quantized`` (and its
-    fused ``intrinsic.quantized`` variants), by name.
+def save_quantized(model: nn.Module, example_input: torch.Tensor,
+                   path: str) -> str:
+    """Save a :func:`quantize_static` model with ``torch.export.save`` (a
+    ``.pt2`` archive: graph and tensors, int8 weights kept as int8, no
+    pickled code), with a dynamic batch dimension.
 
     Args:
-        model (nn.Module): A converted model.
+        model (nn.Module): The quantized model.
+        example_input (Tensor): One input batch (N >= 2).
+        path (str): The file (``.pt2``); its folder is created.
 
     Returns:
-        dict: ``{name: module}``.
+        str: ``path``.
     """
-    return {
-        name: module
-        for name, module in model.named_modules()
-        if type(module).__module__.startswith(
-            ('torch.ao.nn.quantized', 'torch.ao.nn.intrinsic.quantized'))
-    }
+    program = torch.export.export(model, (example_input.cpu().float(), ),
+                                  dynamic_shapes=(_batch_dim(), ))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.export.save(program, path)
+    return path
+
+
+def load_quantized(path: str) -> nn.Module:
+    """The model :func:`save_quantized` wrote, ready to run.
+
+    Args:
+        path (str): The ``.pt2`` file.
+
+    Returns:
+        nn.Module: Maps input batches to logits, as before saving.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'quantized model {path!r} not found')
+    _torchao()  # registers the quantize / dequantize operators it uses
+    return torch.export.load(path).module()
+
+
+def _quant_calls(model: nn.Module, name: str):
+    graph = getattr(model, 'graph', None)
+    for node in (graph.nodes if graph is not None else ()):
+        if node.op == 'call_function' and name in str(node.target):
+            yield node
+
+
+def integer_weights(model: nn.Module) -> Dict[str, torch.Tensor]:
+    """The int8 tensors a quantized model holds (its weights, stored as
+    integers), by attribute name.
+
+    Args:
+        model (nn.Module): A :func:`quantize_static` or
+            :func:`load_quantized` model.
+
+    Returns:
+        dict: ``{name: int8 tensor}``.
+    """
+    found = {}
+    for node in _quant_calls(model, 'dequantize_per_'):
+        source = node.args[0]
+        if getattr(source, 'op', None) != 'get_attr':
+            continue
+        value = model
+        for part in source.target.split('.'):
+            value = getattr(value, part)
+        if isinstance(value, torch.Tensor) and value.dtype == torch.int8:
+            found[source.target] = value
+    return found
 
 
 def is_quantized(model: nn.Module) -> bool:
-    """Whether ``model`` holds quantized modules with int8 weights.
+    """Whether ``model`` quantizes its activations and holds int8 weights.
 
     Args:
         model (nn.Module): A converted model.
 
     Returns:
-        bool: True if at least one quantized module has a ``qint8``
-        weight.
+        bool: True with at least one activation quantize operation and one
+        int8 weight.
     """
-    for module in quantized_modules(model).values():
-        weight = getattr(module, 'weight', None)
-        if callable(weight):
-            weight = weight()
-        if isinstance(weight, torch.Tensor) and weight.dtype == torch.qint8:
-            return True
-    return False
+    return bool(list(_quant_calls(model, 'quantize_per_tensor'))) and bool(
+        integer_weights(model))
 
 
 def activation_scales(model: nn.Module) -> Dict[str, float]:
-    """Output scales of the quantized activations of a converted model:
-    the input quantize nodes (``_scale_<i>`` buffers) and each quantized
-    module's output ``scale``.
+    """Scales of the quantized activations of a converted model (the
+    ``quantize_per_tensor`` operations, input first), by node name.
 
     Args:
         model (nn.Module): A converted model.
 
     Returns:
-        dict: ``{name: scale}``, in module order.
+        dict: ``{name: scale}``, in graph order.
     """
-    scales = {}
-    for name, buf in model.named_buffers():
-        if name.rsplit('.', 1)[-1].startswith('_scale_') and buf.numel() == 1:
-            scales[name] = float(buf)
-    for name, module in quantized_modules(model).items():
-        scale = getattr(module, 'scale', None)
-        if isinstance(scale, (float, int)) or (isinstance(
-                scale, torch.Tensor) and scale.numel() == 1):
-            scales[name] = float(scale)
-    return scales
+    return {
+        node.name: float(node.args[1])
+        for node in _quant_calls(model, 'quantize_per_tensor')
+        if node.name.startswith('quantize')
+    }
 
 
 def batches(images: torch.Tensor, batch_size: int = 64):
@@ -349,7 +403,8 @@ def evaluate(model_fn: nn.Module,
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f'{images.shape[0]} images but {labels.shape[0]} '
                          'labels')
-    model_fn.eval()
+    if not isinstance(model_fn, torch.fx.GraphModule):
+        model_fn.eval()  # an exported graph has no modes
     logits = torch.cat([model_fn(b) for b in batches(images, batch_size)])
     preds = logits.argmax(dim=1)
     result = dict(

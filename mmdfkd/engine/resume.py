@@ -23,7 +23,7 @@ from mmengine.config import Config
 from mmdfkd.compat.checkpoint import allow_list, load_untrusted_checkpoint
 
 __all__ = ['ResumeConfigMismatchError', 'check_resumable',
-           'config_differences', 'parse_config_text']
+           'config_differences', 'enable_resume', 'parse_config_text']
 
 #: Keys of ``model`` whose differences do not prevent a resume (the teacher
 #: weights may move; the teacher is frozen and loaded again anyway).
@@ -264,3 +264,21 @@ def check_resumable(work_dir: str, cfg: Optional[Config] = None) -> None:
         '(--work-dir <new dir>, without --resume), or resume with the '
         'configuration the checkpoint was written with (the config file '
         f'dumped in {work_dir!r}).')
+
+
+def enable_resume(cfg: Config) -> None:
+    """Make the runner of ``cfg`` resume, with :class:`ResumeScheduleHook`
+    among its custom hooks: the resumed parameter schedules follow the
+    config's plan where that is exact (e.g. a longer ``max_iters``) and the
+    run stops otherwise, instead of MMEngine's silent reuse of the
+    checkpoint's plan (whose ``end`` is the old ``max_iters``).
+
+    Args:
+        cfg: The configuration of the run, changed in place.
+    """
+    cfg.resume = True
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(str(h.get('type', '')).split('.')[-1] == 'ResumeScheduleHook'
+               for h in hooks if isinstance(h, dict)):
+        hooks.append(dict(type='mmdfkd.ResumeScheduleHook'))
+    cfg.custom_hooks = hooks

@@ -12,7 +12,8 @@ from torch.utils.data import Dataset
 
 import mmdfkd  # noqa: F401  (applies the fixes)
 from mmdfkd.compat import checkpoint as ckpt_compat
-from mmdfkd.compat.checkpoint import (UntrustedCheckpointError,
+from mmdfkd.compat.checkpoint import (CorruptCheckpointError,
+                                      UntrustedCheckpointError,
                                       load_untrusted_checkpoint)
 
 
@@ -248,12 +249,39 @@ def test_missing_corrupt_and_non_dict_files(tmp_path):
     truncated.write_bytes(good.read_bytes()[:700])
     tensor_only = tmp_path / 'tensor.pth'
     torch.save(torch.zeros(2), tensor_only)
-    for bad in (garbage, truncated, tensor_only):
-        with pytest.raises(UntrustedCheckpointError,
-                           match='not a plain weights checkpoint'):
+    for bad in (garbage, truncated):
+        with pytest.raises(CorruptCheckpointError) as info:
             load_untrusted_checkpoint(bad)
+        assert f'{bad} is corrupt or incomplete' in str(info.value)
+        assert 'refused' not in str(info.value)
+    with pytest.raises(UntrustedCheckpointError,
+                       match='not a plain weights checkpoint'):
+        load_untrusted_checkpoint(tensor_only)
     assert isinstance(UntrustedCheckpointError('x'), ValueError)
+    assert isinstance(CorruptCheckpointError('x'), ValueError)
     assert load_untrusted_checkpoint(str(good))['w'][-1].item() == 999.
+
+
+def test_every_truncation_names_the_file_as_incomplete(tmp_path):
+    """Cut anywhere, torch says 'Invalid argument' (OSError), 'failed
+    finding central directory', or even its weights-only refusal; every
+    cut is reported as the named file being corrupt or incomplete."""
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict={f'w{i}': torch.randn(64, 64)
+                                for i in range(4)}), good)
+    data = good.read_bytes()
+    raw_errors = set()
+    cut_file = tmp_path / 'cut.pth'
+    for cut in [0, 3, 10, 40] + list(range(100, len(data), len(data) // 23)):
+        cut_file.write_bytes(data[:cut])
+        try:
+            torch.load(cut_file, weights_only=True)
+        except Exception as err:  # noqa: BLE001
+            raw_errors.add(type(err).__name__)
+        with pytest.raises(CorruptCheckpointError,
+                           match=f'{cut_file} is corrupt or incomplete'):
+            load_untrusted_checkpoint(cut_file)
+    assert {'OSError', 'RuntimeError'} <= raw_errors, raw_errors
 
 
 def test_apply_is_idempotent():

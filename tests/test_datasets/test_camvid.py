@@ -9,27 +9,13 @@ from mmengine.registry import DefaultScope
 
 from mmdfkd.datasets import CamVidDataset
 from mmdfkd.datasets.camvid import CAMVID_CLASSES, CAMVID_PALETTE
+from tests.data_writers import write_camvid
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]
-
-
-def write_camvid(root, split='train', names=('b', 'a', 'c'), h=6, w=8,
-                 labels=None):
-    """A tiny CamVid in the SegNet layout; label of image i is filled with
-    ``labels[i]`` (default: i), with its top-left pixel void (11)."""
-    os.makedirs(osp.join(root, split), exist_ok=True)
-    os.makedirs(osp.join(root, split + 'annot'), exist_ok=True)
-    for i, name in enumerate(names):
-        img = np.full((h, w, 3), 10 * i, np.uint8)
-        label = np.full((h, w), i if labels is None else labels[i], np.uint8)
-        label[0, 0] = 11
-        cv2.imwrite(osp.join(root, split, name + '.png'), img)
-        cv2.imwrite(osp.join(root, split + 'annot', name + '.png'), label)
-    return str(root)
 
 
 def test_metainfo():

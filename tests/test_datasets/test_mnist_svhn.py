@@ -1,7 +1,5 @@
 """MNIST through mmpretrain (files in the official IDX layout) and SVHN
 through mmdfkd.SVHN (the official .mat layout), with tiny files."""
-import struct
-
 import numpy as np
 import pytest
 import torch
@@ -9,15 +7,7 @@ from mmengine.dataset import pseudo_collate
 
 from mmdfkd.registry import DATASETS
 from tests.conftest import load_cfg
-
-
-def write_idx(path, array):
-    """An uncompressed IDX file (big-endian header, uint8 payload)."""
-    magic = 0x0800 + array.ndim  # 0x08: unsigned byte
-    with open(path, 'wb') as f:
-        f.write(struct.pack('>i', magic))
-        f.write(struct.pack(f'>{array.ndim}i', *array.shape))
-        f.write(array.astype(np.uint8).tobytes())
+from tests.data_writers import write_idx, write_svhn
 
 
 @pytest.fixture
@@ -41,15 +31,6 @@ def test_mnist_configs_load_the_idx_layout(mnist_root):
     batch = pseudo_collate([test_set[i] for i in range(4)])
     assert batch['inputs'][0].shape == (1, 28, 28)
     assert [int(s.gt_label) for s in batch['data_samples']] == [0, 1, 2, 3]
-
-
-def write_svhn(path, n, seed):
-    from scipy.io import savemat
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, (32, 32, 3, n)).astype(np.uint8)
-    y = (np.arange(n) % 10 + 1).reshape(n, 1).astype(np.uint8)  # 1..10
-    savemat(str(path), dict(X=x, y=y))
-    return x, y
 
 
 def test_svhn_reads_the_mat_layout(tmp_path):

@@ -10,43 +10,15 @@ from scipy.io import savemat
 
 from mmdfkd.datasets import NYUv2Dataset
 from mmdfkd.datasets.nyuv2 import NYUV2_CLASSES, nyuv2_split_indices
+from tests.data_writers import NYUV2_TEST as TEST
+from tests.data_writers import NYUV2_TRAIN as TRAIN
+from tests.data_writers import write_nyuv2
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
     dict(type='mmseg.LoadAnnotations'),
     dict(type='mmseg.PackSegInputs'),
 ]
-TRAIN = [1, 2, 5, 6, 8, 9, 10, 12, 13, 15, 17, 18]  # 1-based, 12 images
-TEST = [3, 4, 7, 11, 14, 16]
-
-
-def write_nyuv2(root, one_based_names=False, h=4, w=6):
-    """A tiny NYUv2 in the common layout: image i is filled with i, its
-    label with ``i % 14`` (0 = void) and its top-left pixel is void."""
-    root = str(root)
-    img_dir = osp.join(root, '480_640', 'IMAGE')
-    meta = osp.join(root, 'nyuv2-meta-data')
-    os.makedirs(img_dir)
-    for split, idxs in (('train', TRAIN), ('test', TEST)):
-        os.makedirs(osp.join(meta, f'{split}_labels_13'))
-        for i in idxs:
-            name = f'{i:04d}.png' if one_based_names else f'{i - 1}.png'
-            cv2.imwrite(
-                osp.join(img_dir, name), np.full((h, w, 3), i, np.uint8))
-            label = np.full((h, w), i % 14, np.uint8)
-            label[0, 0] = 0
-            cv2.imwrite(
-                osp.join(meta, f'{split}_labels_13',
-                         f'new_nyu_class13_{i:04d}.png'), label)
-    # MATLAB keeps them as column vectors
-    savemat(
-        osp.join(meta, 'splits.mat'),
-        dict(
-            trainNdxs=np.array(TRAIN, np.float64)[:, None],
-            testNdxs=np.array(TEST, np.float64)[:, None]))
-    return root
-
-
 def test_split_indices_of_the_real_sizes():
     rng = np.random.default_rng(123)
     perm = rng.permutation(np.arange(1, 1450))

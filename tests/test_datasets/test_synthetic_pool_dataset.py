@@ -6,7 +6,8 @@ from torch.utils.data import DataLoader
 
 import mmdfkd  # noqa: F401
 from mmdfkd.datasets import SyntheticPoolDataset
-from mmdfkd.models.synthesizers.pool import PoolFingerprintError, SyntheticPool
+from mmdfkd.models.synthesizers.pool import (PoolFingerprintError,
+                                             SyntheticPool, file_sha256)
 from mmdfkd.registry import DATASETS
 
 FINGERPRINT = dict(teacher_sha256='a' * 64, image_size=[8, 8],
@@ -60,6 +61,41 @@ def test_unlabelled_float16_pool_gives_minus_one(pool_dirs):
     assert item['gt_label'] == -1 and item['img'].dtype == np.float32
     np.testing.assert_allclose(item['img'][..., 0],
                                pool_dirs['images'][1, 0].numpy(), atol=0.0625)
+
+
+def test_documented_example_with_a_synthesize_fingerprint(tmp_path):
+    """docs/pool_format.md's config on a pool fingerprinted the way
+    tools/synthesize.py does it. The old example asked for `image_size`,
+    which no pool records: it was refused."""
+    teacher = tmp_path / 'teacher.pth'
+    teacher.write_bytes(b'the teacher weights')
+    pool = SyntheticPool()
+    pool.add(torch.rand(4, 1, 8, 8) * 255, torch.arange(4))
+    pool.save(tmp_path / 'pool', dict(
+        teacher_sha256=file_sha256(teacher), image_shape=[1, 8, 8],
+        config='deepinv_digits.py', pixel_range=[0, 255]))
+    documented = dict(
+        type='mmdfkd.SyntheticPoolDataset', pool_dir=str(tmp_path / 'pool'),
+        teacher_ckpt=str(teacher),
+        expected_fingerprint=dict(image_shape=[1, 8, 8]),
+        metainfo=dict(classes=[str(i) for i in range(10)]),
+        pipeline=[dict(type='mmpretrain.PackInputs')])
+    ds = DATASETS.build(documented)
+    assert len(ds) == 4 and ds[2]['data_samples'].gt_label.item() == 2
+    assert ds.expected_fingerprint == dict(
+        image_shape=[1, 8, 8], teacher_sha256=file_sha256(teacher))
+
+    with pytest.raises(PoolFingerprintError, match="'image_size': the pool "
+                       'records none'):
+        DATASETS.build(dict(documented,
+                            expected_fingerprint=dict(image_size=[8, 8])))
+    other = tmp_path / 'other.pth'
+    other.write_bytes(b'another teacher')
+    with pytest.raises(PoolFingerprintError, match='another teacher'):
+        DATASETS.build(dict(documented, teacher_ckpt=str(other)))
+    with pytest.raises(FileNotFoundError, match='missing.pth'):
+        DATASETS.build(dict(documented,
+                            teacher_ckpt=str(tmp_path / 'missing.pth')))
 
 
 def test_fingerprint_checked_when_built(pool_dirs):

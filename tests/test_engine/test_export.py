@@ -55,6 +55,23 @@ def test_files_written_and_reported(exported):
     assert hub.get_info('student_checkpoint') == exported['ckpt']
 
 
+def test_test_tools_write_into_a_folder_named_after_the_student(
+        exported, tmp_path):
+    """mmseg-style test tools default to work_dirs/<config name>, which was
+    work_dirs/student_config for every export; the exported config names
+    work_dirs/<run>_student."""
+    run = osp.basename(exported['runner'].work_dir)
+    assert Config.fromfile(exported['cfg']).work_dir == osp.join(
+        'work_dirs', f'{run}_student')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = run_bounded(
+        [sys.executable, osp.join(ROOT, 'tools/test.py'), exported['cfg'],
+         exported['ckpt']],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert os.listdir(tmp_path / 'work_dirs') == [f'{run}_student']
+
+
 def test_checkpoint_is_weights_only_and_matches_student(exported):
     ckpt = torch.load(exported['ckpt'], map_location='cpu', weights_only=True)
     assert set(ckpt) == {'state_dict', 'meta'}

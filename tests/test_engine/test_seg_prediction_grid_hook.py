@@ -70,8 +70,9 @@ def test_writes_image_teacher_student_triples(model, tmp_path):
     assert path == hook.last_path and osp.isfile(path)
     assert path.endswith('seg_predictions_4.png')
     grid = cv2.imread(path)[..., ::-1]
-    # 4 images, 2 triples a row: 2 rows of 6 tiles of 32×32, padding 1
-    assert grid.shape == (2 * 33 + 1, 6 * 33 + 1, 3)
+    # 4 images, 2 triples a row: 2 rows of 6 tiles of 32×32 upscaled to
+    # 64×64 (nearest neighbour), padding 1
+    assert grid.shape == (2 * 65 + 1, 6 * 65 + 1, 3)
     # the teacher tile of image 0 holds only palette colours, exactly its
     # argmax map
     with torch.no_grad():
@@ -80,8 +81,9 @@ def test_writes_image_teacher_student_triples(model, tmp_path):
             mode='tensor')
     labels = torch.nn.functional.interpolate(
         logits, size=(32, 32), mode='bilinear').argmax(1)[0]
-    tile = grid[1:33, 34:66]
+    tile = grid[1:65, 66:130]
     expected = np.asarray(palette, dtype=np.uint8)[labels.numpy()]
+    expected = expected.repeat(2, 0).repeat(2, 1)
     np.testing.assert_array_equal(tile, expected)
     assert model.training and model.student.training  # modes restored
 

@@ -8,6 +8,10 @@ import pytest
 import torch
 
 from mmdfkd.engine.hooks import SyntheticImageGridHook, make_grid_image
+from mmdfkd.engine.hooks.synthetic_image_grid_hook import (CAPTION_HEIGHT,
+                                                           LABEL_WIDTH,
+                                                           class_grid_image,
+                                                           upscale)
 from mmdfkd.utils import unwrap_model
 
 
@@ -111,8 +115,12 @@ def _expected_last_grid(runner) -> np.ndarray:
     model = unwrap_model(runner.model)
     hook = _grid_hook(runner)
     low, high = unwrap_model(model.synthesizer).pixel_range
-    return make_grid_image(model.last_images[:hook.max_images], low, high,
-                           hook.nrow)
+    with torch.no_grad():
+        probs = model.teacher(model._normalize(model.last_images, 'teacher'),
+                              mode='tensor').softmax(1)
+    return class_grid_image(model.last_images, probs, low, high,
+                            hook.max_images // 10, hook.tile_size,
+                            [str(k) for k in range(10)])
 
 
 def test_hook_writes_png_grids(dfad_run):
@@ -124,9 +132,9 @@ def test_hook_writes_png_grids(dfad_run):
     # every 2 iterations of 4, the last one included
     assert names == ['synthetic_2.png', 'synthetic_4.png']
 
-    batch = runner.cfg.train_dataloader.batch_size
-    expected_shape = grid_shape(min(batch, hook.max_images), hook.nrow, 8, 8,
-                                1)
+    # one row per digit class, 8 tiles of 8×8 upscaled to 64×64, captioned
+    expected_shape = (10 * (64 + CAPTION_HEIGHT + 2) + 2,
+                      LABEL_WIDTH + 8 * 66 + 2, 3)
     for name in names:
         img = cv2.imread(osp.join(vis_dir, name), cv2.IMREAD_UNCHANGED)
         assert img is not None, name
@@ -180,3 +188,70 @@ def test_hook_skips_models_without_images():
     hook.after_train_iter(runner, 0)
     runner.visualizer.add_image.assert_not_called()
     assert hook.last_path is None
+
+
+# ----------------------------------------------------------- class rows
+def test_upscale_is_nearest_neighbour():
+    x = torch.arange(4.).view(1, 1, 2, 2)
+    big = upscale(x, 5)  # factor 3: the smallest giving >= 5 pixels
+    assert big.shape == (1, 1, 6, 6)
+    assert torch.equal(big[0, 0, :3, :3], torch.zeros(3, 3))
+    assert torch.equal(big[0, 0, 3:, 3:], torch.full((3, 3), 3.))
+    assert torch.equal(upscale(x, 1), x)
+
+
+def test_class_rows_show_coverage_and_confidence():
+    """Class 1 has two images (the more confident first), class 2 none:
+    its row stays blank, which is what a collapsed synthesis looks like."""
+    images = torch.stack([torch.full((1, 2, 2), v) for v in (0., .5, 1.)])
+    probs = torch.tensor([[0.1, 0.9, 0.0],    # class 1, 90 %
+                          [0.8, 0.2, 0.0],    # class 0
+                          [0.0, 0.99, 0.01]])  # class 1, 99 %
+    grid = class_grid_image(images, probs, 0., 1., per_row=2, tile_size=4,
+                            pad=2)
+    cell_h, cell_w = 4 + CAPTION_HEIGHT + 2, 4 + 2
+    assert grid.shape == (3 * cell_h + 2, LABEL_WIDTH + 2 * cell_w + 2, 3)
+
+    def tile(row, col):
+        top, left = 2 + row * cell_h, LABEL_WIDTH + 2 + col * cell_w
+        return grid[top:top + 4, left:left + 4]
+
+    assert (tile(0, 0) == 128).all()          # class 0: image 1 (0.5)
+    assert (tile(0, 1) == 255).all()          # nothing more in class 0
+    assert (tile(1, 0) == 255).all()          # class 1: image 2 (99 %)
+    assert (tile(1, 1) == 0).all()            # then image 0 (90 %)
+    assert (tile(2, 0) == 255).all() and (tile(2, 1) == 255).all()
+    # captions (dark text) under the tiles of classes 0 and 1 only
+    caption = slice(2 + 2 * cell_h + 4, 2 + 2 * cell_h + 4 + CAPTION_HEIGHT)
+    assert (grid[caption, LABEL_WIDTH:] == 255).all()
+    assert (grid[2 + 4:2 + 4 + CAPTION_HEIGHT, LABEL_WIDTH:] < 128).any()
+
+
+def test_pool_grid_shows_distinct_images_of_the_whole_pool():
+    """Pool methods: the tiles come from the whole pool, never twice the
+    same image, one row per class of the teacher."""
+    from types import SimpleNamespace
+
+    from mmdfkd.models.synthesizers.pool import SyntheticPool
+
+    class Teacher(torch.nn.Module):
+        """Class = pixel value mod 4, confidently."""
+
+        def forward(self, x, mode='tensor'):
+            cls = x.flatten(1)[:, 0].long() % 4
+            return torch.nn.functional.one_hot(cls, 4).float() * 5
+
+    pool = SyntheticPool()
+    pool.add(torch.arange(40.).view(40, 1, 1, 1).expand(40, 1, 2, 2),
+             torch.zeros(40, dtype=torch.long))
+    model = SimpleNamespace(
+        pool=pool, teacher=Teacher(), _normalize=lambda x, role: x,
+        synthesizer=SimpleNamespace(pixel_range=(0., 40.)))
+    runner = SimpleNamespace(iter=3, visualizer=SimpleNamespace())
+    hook = SyntheticImageGridHook(max_images=40, nrow=10, tile_size=2)
+    latest = torch.zeros(1, 1, 2, 2)  # the last batch is not what is shown
+    shown = hook._shown_images(runner, model, latest)
+    assert sorted(shown[:, 0, 0, 0].tolist()) == list(range(40))
+    grid = hook.draw(runner, model, latest)
+    assert grid.shape == (4 * (2 + CAPTION_HEIGHT + 2) + 2,
+                          LABEL_WIDTH + 10 * 4 + 2, 3)

@@ -58,6 +58,13 @@ def test_summary(tiny_run):
     assert summary['seconds'] >= summary['distill_seconds'] > 0
     assert osp.isfile(summary['prediction_grid'])
     assert osp.isfile(summary['synthetic_grid'])
+    # the collapse monitor's verdict, judged on mIoU against the teacher's
+    health = summary['training_health']
+    assert summary['healthy'] == health['healthy']
+    teacher = health['validation']['teacher']
+    assert teacher['metric'] == 'mIoU' and teacher['chance'] == 0.0
+    assert 0.0 < teacher['value'] <= 100.0  # on the val scenes
+    assert health['criteria']['min_class_balance'] == 0.4
     # the scenes went to disk in CamVid's layout, the teacher was cached
     assert len(glob.glob(str(tmp / 'scenes' / 'testannot' / '*.png'))) == 3
     assert (tmp / 'teacher' / 'teacher.pth').is_file()

@@ -121,7 +121,9 @@ def test_pool_families_train_and_resume_on_two_processes(
     pool = unpack_state(state['state_dict']['pool._extra_state'])
     assert pool['num_images'] == 3 * 8  # rank 0's: 8 images a round
     if 'cmi' in config:  # the bank holds both ranks' features, 3 rounds
-        assert state['memory_bank']['filled'] == 3 * 16
+        synth = unpack_state(
+            state['state_dict']['synthesizer._extra_state'])
+        assert synth['memory_bank']['filled'] == 3 * 16
 
 
 def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
@@ -153,3 +155,33 @@ def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
         timeout=240)
     assert proc.returncode != 0
     assert 'deliberate failure on rank 1' in proc.stdout
+
+
+def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
+                                                   tool_env):
+    """The reported case: `tools/dist_train.sh configs/dfq_digits.py 2` in
+    the work dir of a finished run replaced its student.pth and moved
+    last_checkpoint back. Every rank now refuses before building anything;
+    the earlier run is untouched."""
+    proc, work_dir = dist_run
+    assert proc.returncode == 0, failure(proc.stdout)
+    student = (work_dir / 'student' / 'student.pth').read_bytes()
+    marker = (work_dir / 'last_checkpoint').read_text()
+    again = run_bounded(
+        [
+            'bash', 'tools/dist_train.sh', 'configs/dfq_digits.py', '2',
+            '--work-dir', str(work_dir), '--cfg-options',
+            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=1',
+            'global_batch_size=16'
+        ],
+        cwd=ROOT,
+        env=tool_env(PYTHON=sys.executable, PORT=str(free_port())),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300)
+    assert again.returncode != 0
+    assert 'WorkDirInUseError' in again.stdout
+    assert 'Iter(train)' not in again.stdout
+    assert (work_dir / 'student' / 'student.pth').read_bytes() == student
+    assert (work_dir / 'last_checkpoint').read_text() == marker

@@ -1,7 +1,8 @@
 """tools/quantize.py and mmdfkd.engine.quantization: an int8 copy of the
 digits teacher, calibrated on pool / real / noise images, is really
 quantized, stays close to the float model, depends on its calibration data,
-and refuses a pool synthesized by another teacher."""
+is saved and loads back with the same outputs, takes other precisions, and
+refuses a pool synthesized by another teacher."""
 import importlib.util
 import json
 import os.path as osp
@@ -44,27 +45,20 @@ def teacher_and_data(trained_teacher, quantize_tool):
 
 
 def test_int8_close_to_float_and_really_quantized(teacher_and_data):
-    from torch.ao.nn.intrinsic.quantized import ConvReLU2d
-    from torch.ao.nn.quantized import Linear
-
     from mmdfkd.engine import quantization as Q
     wrapper, train, test, labels = teacher_and_data
-    qmodel = Q.quantize_int8(wrapper, Q.batches(train, 32), train[:2])
+    qmodel = Q.quantize_static(wrapper, Q.batches(train, 32), train[:2])
 
-    modules = Q.quantized_modules(qmodel)
-    kinds = {type(m) for m in modules.values()}
-    assert ConvReLU2d in kinds and Linear in kinds  # BN folded, ReLU fused
-    assert sum(isinstance(m, ConvReLU2d) for m in modules.values()) == 3
     assert Q.is_quantized(qmodel)
-    for module in modules.values():
-        if isinstance(module, (ConvReLU2d, Linear)):
-            weight = module.weight()
-            assert weight.dtype == torch.qint8
-            assert weight.qscheme() == torch.per_channel_affine
-    # the float model is untouched (prepare_fx worked on a copy)
-    assert not Q.quantized_modules(wrapper)
-    assert not any('activation_post_process' in n
-                   for n, _ in wrapper.named_modules())
+    weights = Q.integer_weights(qmodel)
+    assert len(weights) == 4  # three convs (BN folded) and the linear head
+    for weight in weights.values():
+        assert weight.dtype == torch.int8
+        assert int(weight.min()) >= -128 and int(weight.max()) == 127
+    # the input and every quantized activation have a calibrated scale
+    assert len(Q.activation_scales(qmodel)) >= 4
+    # the float model is untouched (the export worked on a copy)
+    assert not any('observer' in n for n, _ in wrapper.named_modules())
 
     with torch.no_grad():
         ref = wrapper(test)
@@ -83,16 +77,56 @@ def test_int8_close_to_float_and_really_quantized(teacher_and_data):
     assert abs(q8['accuracy'] - fp['accuracy']) < 3.0
 
 
+def test_saved_model_loads_back_with_the_same_outputs(teacher_and_data,
+                                                      tmp_path):
+    from mmdfkd.engine import quantization as Q
+    wrapper, train, test, labels = teacher_and_data
+    qmodel = Q.quantize_static(wrapper, Q.batches(train, 64), train[:2])
+    path = Q.save_quantized(qmodel, train[:2], str(tmp_path / 'q' / 'm.pt2'))
+    loaded = Q.load_quantized(path)
+    assert Q.is_quantized(loaded)  # int8 weights and quantize ops kept
+    before = Q.evaluate(qmodel, test, labels)
+    after = Q.evaluate(loaded, test, labels)  # 540 images: another batch
+    assert torch.equal(before['logits'], after['logits'])
+    assert after['accuracy'] == before['accuracy']
+    with pytest.raises(FileNotFoundError, match='nope.pt2'):
+        Q.load_quantized(str(tmp_path / 'nope.pt2'))
+
+
+def test_precision_is_a_parameter(teacher_and_data):
+    """4-bit weights: every weight on the 16-level grid [-8, 7]; 4-bit
+    activations: 16 levels, so much coarser scales than 8-bit ones."""
+    from mmdfkd.engine import quantization as Q
+    wrapper, train, test, labels = teacher_and_data
+    w8 = Q.quantize_static(wrapper, [train], train[:2])
+    w4 = Q.quantize_static(wrapper, [train], train[:2], weight_bits=4)
+    w4a4 = Q.quantize_static(wrapper, [train], train[:2], weight_bits=4,
+                             activation_bits=4)
+    for weight in Q.integer_weights(w4).values():
+        assert int(weight.min()) >= -8 and int(weight.max()) == 7
+    s8, s4 = Q.activation_scales(w4), Q.activation_scales(w4a4)
+    for key in s8:  # (2^8 - 1) / (2^4 - 1) = 17 times the step
+        assert s4[key] > 5 * s8[key]
+    errors = [
+        float((Q.evaluate(m, test, labels)['logits'] -
+               Q.evaluate(wrapper, test, labels)['logits']).abs().mean())
+        for m in (w8, w4, w4a4)
+    ]
+    assert errors[0] < errors[1] < errors[2], errors
+    with pytest.raises(ValueError, match='weight_bits must be an int in'):
+        Q.make_quantizer(weight_bits=16)
+
+
 def test_calibration_data_sets_the_scales(teacher_and_data):
     from mmdfkd.engine import quantization as Q
     wrapper, train, _, _ = teacher_and_data
     real = Q.activation_scales(
-        Q.quantize_int8(wrapper, Q.batches(train, 64), train[:2]))
+        Q.quantize_static(wrapper, Q.batches(train, 64), train[:2]))
     zeros = torch.zeros_like(train)
     const = Q.activation_scales(
-        Q.quantize_int8(wrapper, Q.batches(zeros, 64), zeros[:2]))
+        Q.quantize_static(wrapper, Q.batches(zeros, 64), zeros[:2]))
     assert real.keys() == const.keys() and len(real) >= 4
-    input_scale = [k for k in real if k.startswith('_scale_')][0]
+    input_scale = next(iter(real))  # the first quantize: the input's
     # zeros normalise to one constant (-mean/std): a much narrower range
     # than real digits' (-mean/std .. (255-mean)/std)
     assert real[input_scale] > 2 * const[input_scale]
@@ -102,16 +136,15 @@ def test_calibration_data_sets_the_scales(teacher_and_data):
 def test_per_tensor_weights(teacher_and_data):
     from mmdfkd.engine import quantization as Q
     wrapper, train, _, _ = teacher_and_data
-    qmodel = Q.quantize_int8(wrapper, [train[:32]], train[:2],
-                             weight='per-tensor', activation='minmax')
-    weights = [m.weight() for m in Q.quantized_modules(qmodel).values()
-               if callable(getattr(m, 'weight', None))]
-    assert weights and all(w.qscheme() == torch.per_tensor_affine
-                           for w in weights)
+    qmodel = Q.quantize_static(wrapper, [train[:32]], train[:2],
+                               weight='per-tensor', activation='minmax')
+    ops = {str(n.target) for n in qmodel.graph.nodes}
+    assert not any('per_channel' in op for op in ops)
+    assert Q.integer_weights(qmodel)
     with pytest.raises(ValueError, match='empty'):
-        Q.quantize_int8(wrapper, [], train[:2])
+        Q.quantize_static(wrapper, [], train[:2])
     with pytest.raises(ValueError, match='per-tensor'):
-        Q.make_qconfig_mapping(weight='per-row')
+        Q.make_quantizer(weight='per-row')
 
 
 def test_noise_images():
@@ -130,14 +163,31 @@ def test_cli_noise(quantize_tool, trained_teacher, tmp_path):
     out = tmp_path / 'res' / 'noise.json'
     result = quantize_tool.main([
         TEACHER_CONFIG, trained_teacher, '--calib', 'noise', '--num-calib',
-        '64', '--out', str(out)
+        '64', '--out', str(out), '--out-model',
+        str(tmp_path / 'noise.pt2')
     ])
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
     assert saved['calibration'] == 'noise' and saved['num_calib'] == 64
     assert saved['num_eval'] == 540 and saved['split'] == 'test'
-    for key in ('float_accuracy', 'int8_accuracy'):
+    for key in ('float_accuracy', 'quantized_accuracy'):
         assert 0 <= saved[key] <= 100
+    # the int8 model is written; loaded back, it scores the same
+    from mmdfkd.engine import quantization as Q
+    cfg = load_cfg('configs/teachers/digits_convnet.py')
+    images, labels = quantize_tool.load_split(cfg, 'test')
+    loaded = Q.load_quantized(saved['saved_model'])
+    assert Q.is_quantized(loaded)
+    assert Q.evaluate(loaded, images, labels)['accuracy'] == pytest.approx(
+        saved['quantized_accuracy'])
+    assert saved['saved_model_accuracy'] == saved['quantized_accuracy']
+    # an existing model file is not replaced silently
+    args = [TEACHER_CONFIG, trained_teacher, '--calib', 'noise',
+            '--num-calib', '64', '--out-model', saved['saved_model']]
+    with pytest.raises(SystemExit):
+        quantize_tool.main(args)
+    assert quantize_tool.main(args + ['--overwrite', '--act-bits', '4'])[
+        'act_bits'] == 4
     with pytest.raises(SystemExit):
         quantize_tool.main(
             [TEACHER_CONFIG, trained_teacher, '--calib', 'pixels'])
@@ -156,11 +206,11 @@ def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
     result = quantize_tool.main([
         TEACHER_CONFIG, trained_teacher, '--calib', f'pool:{pool_dir}',
         '--num-calib', '48', '--split', 'val', '--out',
-        str(tmp_path / 'pool.json')
+        str(tmp_path / 'pool.json'), '--out-model', str(tmp_path / 'a.pt2')
     ])
     assert result['calibration'] == f'pool:{pool_dir}'
     assert result['num_calib'] == 48 and result['num_eval'] == 189
-    assert result['int8_accuracy'] > 50  # a trained teacher stays useful
+    assert result['quantized_accuracy'] > 50  # a trained teacher stays useful
 
     with pytest.raises(ValueError, match='exceeds the 64 images'):
         quantize_tool.main([
@@ -181,6 +231,7 @@ def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
     # quantizing another model with this teacher's pool: name the teacher
     result = quantize_tool.main([
         TEACHER_CONFIG, str(other), '--calib', f'pool:{pool_dir}',
-        '--num-calib', '32', '--pool-teacher-ckpt', trained_teacher
+        '--num-calib', '32', '--pool-teacher-ckpt', trained_teacher,
+        '--out-model', str(tmp_path / 'b.pt2')
     ])
     assert result['num_calib'] == 32

@@ -58,6 +58,19 @@ def test_writes_checkpoint_and_last_checkpoint(two_iter_run):
     assert dumped.work_dir == str(work_dir)
     assert (work_dir / 'student' / 'student.pth').is_file()
     assert f'work_dir: {work_dir}' in proc.stdout
+    # every scope the run builds in exists (mmdfkd/registry.py)
+    assert 'Failed to search registry' not in proc.stdout
+
+
+def test_last_line_flags_a_run_that_did_not_learn(two_iter_run):
+    """Two rounds teach the student nothing: training completes (exit 0,
+    checkpoints kept) but its last line says it is not a success."""
+    proc, work_dir = two_iter_run
+    last = proc.stdout.strip().splitlines()[-1]
+    assert f'work_dir: {work_dir}; training health: FAILED' in last
+    assert 'not learning' in last
+    reports = list(work_dir.glob('*/training_health.json'))
+    assert len(reports) == 1 and '"healthy": false' in reports[0].read_text()
 
 
 def test_resume_without_checkpoint_fails_early(monkeypatch, tiny_options,
@@ -152,3 +165,67 @@ def test_missing_teacher_checkpoint_fails_at_once(tool, tmp_path):
     assert 'tools/train.py' in proc.stdout
     assert not train_iters(proc.stdout)
     assert not list(work_dir.glob('*.pth')) if work_dir.exists() else True
+
+
+def test_interrupt_during_checkpoint_save_names_the_intact_one(
+        tool, tiny_options, tmp_path):
+    """Ctrl-C while MMEngine formats the config for the second checkpoint
+    (tests/test_tools/interrupt_on_save.py): before, a SyntaxError and the
+    whole config; now three lines naming the intact checkpoint."""
+    config = tmp_path / 'interrupted.py'
+    config.write_text(
+        f"_base_ = [{osp.join(ROOT, CONFIG)!r}]\n"
+        "custom_imports = dict(imports=['mmdfkd', "
+        "'tests.test_tools.interrupt_on_save'], allow_failed_imports=False)\n")
+    work_dir = tmp_path / 'run'
+    proc = tool([
+        'tools/train.py', str(config), '--work-dir', str(work_dir),
+        '--cfg-options', 'train_cfg.max_iters=4',
+        'default_hooks.checkpoint.interval=2', *tiny_options
+    ], PYTHONPATH=ROOT)
+    assert proc.returncode == 130, proc.stdout[-3000:]
+    assert 'Failed to format the config file' not in proc.stdout
+    after = proc.stdout.split('Saving checkpoint at 4 iterations')[1]
+    assert after.strip().splitlines() == [
+        'Training was interrupted while a checkpoint was being saved.',
+        f'The last complete checkpoint is {work_dir / "iter_2.pth"} (named '
+        f'by {work_dir / "last_checkpoint"}). Continue from it with '
+        f'--resume --work-dir {work_dir}.'
+    ]
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_2.pth')
+
+
+def test_new_run_into_a_finished_run_is_refused(two_iter_run, tool,
+                                                tiny_options, tmp_path):
+    """A second run into the work dir of a finished one replaced its
+    student.pth and moved last_checkpoint back. Now it stops before
+    building anything; --overwrite starts over (old checkpoints and export
+    deleted first)."""
+    proc, src = two_iter_run
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    work_dir = tmp_path / 'finished'
+    shutil.copytree(src, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'iter_2.pth'))
+    (work_dir / 'iter_1.pth').write_bytes(b'an older checkpoint')
+    student = (work_dir / 'student' / 'student.pth').read_bytes()
+    args = ['tools/train.py', CONFIG, '--work-dir', str(work_dir),
+            '--cfg-options', 'train_cfg.max_iters=1', *tiny_options]
+    proc = tool(args)
+    assert proc.returncode != 0
+    assert 'WorkDirInUseError' in proc.stdout
+    assert '--overwrite' in proc.stdout and '--resume' in proc.stdout
+    assert not train_iters(proc.stdout)
+    assert (work_dir / 'student' / 'student.pth').read_bytes() == student
+    assert (work_dir / 'last_checkpoint').read_text() == str(
+        work_dir / 'iter_2.pth')
+
+    proc = tool(args + ['--overwrite'])
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert train_iters(proc.stdout) == [(1, 1)]
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_1.pth']
+    assert load_untrusted_checkpoint(str(work_dir /
+                                         'iter_1.pth'))['meta']['iter'] == 1
+    assert (work_dir / 'last_checkpoint').read_text().strip() == str(
+        work_dir / 'iter_1.pth')
+    assert (work_dir / 'student' / 'student.pth').read_bytes() != student

@@ -14,8 +14,9 @@ _base_ = [
 
 teacher_config = 'configs/teachers/deeplabv3_r50-d8_camvid.py'
 teacher = '{{ fileDirname }}/../../teachers/deeplabv3_r50-d8_camvid.py'
-# what `python tools/train.py <teacher_config>` writes at its last iteration
-teacher_ckpt = 'work_dirs/deeplabv3_r50-d8_camvid/iter_20000.pth'
+# what `python tools/train.py <teacher_config>` writes (its
+# TeacherExportHook)
+teacher_ckpt = 'work_dirs/deeplabv3_r50-d8_camvid/teacher.pth'
 num_classes = 11
 
 # Set here, not in segmentation.py: they depend on num_classes, and the

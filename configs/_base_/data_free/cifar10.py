@@ -9,9 +9,16 @@ _base_ = [
 
 teacher = 'mmpretrain::resnet/resnet34_8xb16_cifar10.py'
 student = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
-# Train it with `python tools/train.py mmpretrain::resnet/resnet34_8xb16_
-# cifar10.py` (CIFAR-10 under data/cifar10), then point this at the weights.
-teacher_ckpt = 'work_dirs/teachers/resnet34_cifar10.pth'
+# The teacher's training config (mmpretrain's recipe, CIFAR-10 under
+# data/cifar10), and the weights `python tools/train.py <teacher_config>`
+# writes (its TeacherExportHook).
+teacher_config = 'configs/teachers/resnet34_cifar10.py'
+teacher_ckpt = 'work_dirs/resnet34_cifar10/teacher.pth'
+
+# The dataset base defines a typeless top-level `data_preprocessor` for
+# mmpretrain's classifier; MMEngine's Runner would pass it into the
+# distiller, whose teacher and student normalise with their own.
+data_preprocessor = None
 
 latent_dim = 256
 draws = 6
@@ -58,6 +65,7 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=2000),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]
 
 # The method files set the loss terms, the round schedule and the learning

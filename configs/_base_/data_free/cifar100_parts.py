@@ -10,14 +10,15 @@
 #     val_dataloader = _base_.cifar100_val_dataloader
 #     test_dataloader = _base_.cifar100_test_dataloader
 #
+#     teacher_config = _base_.cifar100_teacher_config
+#
 # mmpretrain ships no ResNet-34/18 CIFAR-100 config, so the networks are its
 # CIFAR-10 ones (_base_/models/resnet34_cifar.py, resnet18_cifar.py) written
-# inline with 100 classes and the normalisation of cifar100_bs16.py. Train
-# the teacher with mmpretrain's CIFAR-100 recipe at depth 34, then point
-# `teacher_ckpt` at the weights:
-#   python tools/train.py mmpretrain::resnet/resnet50_8xb16_cifar100.py \
-#       --cfg-options model.backbone.depth=34 model.head.in_channels=512 \
-#       --work-dir work_dirs/teachers/resnet34_cifar100
+# inline with 100 classes and the normalisation of cifar100_bs16.py. The
+# teacher's training config is mmpretrain's CIFAR-100 recipe at depth 34
+# (configs/teachers/resnet34_cifar100.py); `python tools/train.py
+# <teacher_config>` writes the weights `teacher_ckpt` reads.
+cifar100_teacher_config = 'configs/teachers/resnet34_cifar100.py'
 cifar100_preprocessor = dict(
     type='ClsDataPreprocessor',
     num_classes=100,
@@ -47,13 +48,14 @@ cifar100_student = dict(
 cifar100_model = dict(
     teacher=dict(cifar100_teacher, _delete_=True),
     student=dict(cifar100_student, _delete_=True),
-    teacher_ckpt='work_dirs/teachers/resnet34_cifar100.pth')
+    teacher_ckpt='work_dirs/resnet34_cifar100/teacher.pth')
 cifar100_train_dataloader = dict(dataset=dict(num_classes=100))
 cifar100_val_dataloader = dict(
     dataset=dict(type='mmpretrain.CIFAR100', data_root='data/cifar100'))
 cifar100_test_dataloader = cifar100_val_dataloader
 # WRN-40-2 → WRN-16-1 instead (configs/_base_/models/wrn_cifar.py), on top
 # of cifar100_model: the 100-class heads and normalisation stay.
+cifar100_wrn_teacher_config = 'configs/teachers/wrn40_2_cifar100.py'
 cifar100_wrn_model = dict(
     teacher=dict(
         backbone=dict(
@@ -65,4 +67,4 @@ cifar100_wrn_model = dict(
             _delete_=True, type='mmdfkd.WideResNet', depth=16,
             widen_factor=1),
         head=dict(in_channels=64)),
-    teacher_ckpt='work_dirs/teachers/wrn40_2_cifar100/epoch_200.pth')
+    teacher_ckpt='work_dirs/wrn40_2_cifar100/teacher.pth')

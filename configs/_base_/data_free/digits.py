@@ -32,7 +32,10 @@ generator = dict(
     img_size=8,
     out_channels=1,
     base_channels=64)
-teacher_ckpt = 'work_dirs/digits_teacher/teacher.pth'
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
+teacher_config = 'configs/teachers/digits_convnet.py'
+teacher_ckpt = 'work_dirs/digits_convnet/teacher.pth'
 
 # The method files set the loss terms and the round schedule.
 model = dict(

@@ -12,10 +12,10 @@ _base_ = [
 teacher = _base_.teacher
 student = _base_.student
 
-# The teacher's training config and the file `python tools/train.py
-# <teacher_config>` writes at its last epoch.
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
 teacher_config = 'configs/teachers/fashion_mnist_convnet.py'
-teacher_ckpt = 'work_dirs/teachers/fashion_mnist_convnet/epoch_15.pth'
+teacher_ckpt = 'work_dirs/fashion_mnist_convnet/teacher.pth'
 
 latent_dim = 128
 draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
@@ -78,4 +78,5 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=100),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

@@ -42,4 +42,5 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=10),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

@@ -12,10 +12,10 @@ _base_ = [
     './runtime.py',
 ]
 
-# The teacher's training config and the file `python tools/train.py
-# <teacher_config>` writes at its last epoch.
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
 teacher_config = 'configs/teachers/fashion_mnist_lenet5.py'
-teacher_ckpt = 'work_dirs/teachers/fashion_mnist_lenet5/epoch_20.pth'
+teacher_ckpt = 'work_dirs/fashion_mnist_lenet5/teacher.pth'
 
 latent_dim = 100
 draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
@@ -76,4 +76,5 @@ custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=200),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

@@ -9,8 +9,10 @@ _base_ = [
     './mnist_svhn_common.py',
 ]
 
-# Train it with configs/teachers/lenet5_mnist.py, then point this at it.
-teacher_ckpt = 'work_dirs/teachers/lenet5_mnist/epoch_20.pth'
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
+teacher_config = 'configs/teachers/lenet5_mnist.py'
+teacher_ckpt = 'work_dirs/lenet5_mnist/teacher.pth'
 
 latent_dim = 100
 train_dataloader = dict(

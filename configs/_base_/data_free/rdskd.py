@@ -28,4 +28,5 @@ rdskd_runtime_hooks = [
     dict(type='SyntheticImageGridHook', interval=500),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]

@@ -1,6 +1,11 @@
 # Runtime of every data-free distillation config: one runner iteration is
 # one round of the distiller's schedule; logging, checkpoints, pictures and
 # the student export.
+# `progress` (ProgressHook): the first rounds are logged as they end, with
+# the time per round and the ETA (LoggerHook's first line comes after
+# `interval` rounds, hours for a GPU-sized config on a CPU), and a warning
+# when the run is sized for a GPU but runs on a CPU. In `default_hooks`, a
+# dict merged by key, so that configs redefining `custom_hooks` keep it.
 default_scope = 'mmdfkd'
 custom_imports = dict(imports=['mmdfkd'], allow_failed_imports=False)
 
@@ -12,14 +17,18 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    progress=dict(type='ProgressHook'),
 )
 # RNGStateHook: the RNG states of every rank go into each checkpoint and
-# come back on --resume (a resumed run repeats an uninterrupted one). A
-# config that redefines `custom_hooks` should keep it.
+# come back on --resume (a resumed run repeats an uninterrupted one).
+# CollapseMonitorHook: warns when the synthesized batches collapse or the
+# student does not learn, and writes the verdict (training_health.json).
+# A config that redefines `custom_hooks` should keep both.
 custom_hooks = [
     dict(type='SyntheticImageGridHook', interval=500),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    dict(type='CollapseMonitorHook'),
 ]
 # Generator and student are wrapped in DDP separately (multi-process runs).
 model_wrapper_cfg = dict(type='mmdfkd.DataFreeDistributedDataParallel')

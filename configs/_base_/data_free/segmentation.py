@@ -58,4 +58,10 @@ custom_hooks = [
     dict(type='SegPredictionGridHook', interval=10 * rounds_per_epoch),
     dict(type='StudentExportHook'),
     dict(type='RNGStateHook'),
+    # Per-pixel classes are unbalanced in real scenes: the pixels of 60
+    # street-scene train images have a class balance of 0.79 (one image:
+    # 0.73 on average, 0.64 the lowest). 0.4 (about 2.6 equally used
+    # classes of 11) flags a generator that paints one or two classes
+    # (ln 2 / ln 11 = 0.29).
+    dict(type='CollapseMonitorHook', min_class_balance=0.4),
 ]

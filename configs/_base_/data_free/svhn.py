@@ -9,8 +9,10 @@ _base_ = [
     './mnist_svhn_common.py',
 ]
 
-# Train it with configs/teachers/wrn40_2_svhn.py, then point this at it.
-teacher_ckpt = 'work_dirs/teachers/wrn40_2_svhn/epoch_40.pth'
+# The teacher's training config, and the weights `python tools/train.py
+# <teacher_config>` writes (its TeacherExportHook).
+teacher_config = 'configs/teachers/wrn40_2_svhn.py'
+teacher_ckpt = 'work_dirs/wrn40_2_svhn/teacher.pth'
 
 latent_dim = 1000
 train_dataloader = dict(

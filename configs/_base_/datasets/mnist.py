@@ -31,6 +31,21 @@ test_dataloader = dict(
         pipeline=pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_dataloader = test_dataloader
+# Validation reads the first 5,000 training images: a fit check on images
+# the teacher trains on, never a selection (no checkpoint is chosen by it).
+# The test split is for tools/test.py only. (The data-free bases override
+# this with the same images, which the student never trains on.)
+val_dataloader = dict(
+    batch_size=512,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        indices=5000,
+        download=False,
+        pipeline=pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_evaluator = val_evaluator

@@ -31,6 +31,20 @@ test_dataloader = dict(
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_dataloader = test_dataloader
+# Validation reads the first 5,000 training images: a fit check on images
+# the teacher trains on, never a selection (no checkpoint is chosen by it).
+# The test split is for tools/test.py only.
+val_dataloader = dict(
+    batch_size=256,
+    num_workers=4,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        indices=5000,
+        test_mode=True,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_evaluator = val_evaluator

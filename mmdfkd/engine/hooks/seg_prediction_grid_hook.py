@@ -23,6 +23,8 @@ class SegPredictionGridHook(BaseGridHook):
         nrow (int): Image triples per grid row. Defaults to 4.
         name (str): Image name in the backends. Defaults to
             ``'seg_predictions'``.
+        tile_size (int): Smallest tile side in pixels; smaller images are
+            upscaled (nearest neighbour). Defaults to 64.
     """
     info_key = 'seg_prediction_grid'
 
@@ -30,8 +32,10 @@ class SegPredictionGridHook(BaseGridHook):
                  interval: int = 200,
                  max_images: int = 16,
                  nrow: int = 4,
-                 name: str = 'seg_predictions') -> None:
+                 name: str = 'seg_predictions',
+                 tile_size: int = 64) -> None:
         super().__init__(interval, max_images, nrow, name)
+        self.tile_size = tile_size
 
     def draw(self, runner, model, images: torch.Tensor) -> np.ndarray:
         images = images[:self.max_images]
@@ -57,7 +61,7 @@ class SegPredictionGridHook(BaseGridHook):
         return make_grid_image(
             interleave(images, colorize(maps['teacher'], palette),
                        colorize(maps['student'], palette), low, high),
-            0.0, 1.0, nrow=3 * self.nrow)
+            0.0, 1.0, nrow=3 * self.nrow, tile_size=self.tile_size)
 
     @staticmethod
     def _palette(runner, num_classes: int) -> Sequence[Sequence[int]]:

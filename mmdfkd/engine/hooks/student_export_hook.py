@@ -24,9 +24,15 @@ class StudentExportHook(Hook):
     def after_train(self, runner) -> None:
         if not is_main_process():
             return
+        out_dir = osp.join(runner.work_dir, self.out_dir)
+        if osp.isfile(osp.join(out_dir, 'student.pth')):
+            # a resumed run's own earlier export (tools/train.py refuses
+            # a new run into a work dir holding one, unless --overwrite)
+            runner.logger.info(
+                f'replacing the export in {out_dir} with the student of '
+                f'round {runner.iter}')
         cfg_path, ckpt_path = export_student(
             runner.cfg,
-            unwrap_model(runner.model).final_student,
-            osp.join(runner.work_dir, self.out_dir))
+            unwrap_model(runner.model).final_student, out_dir)
         runner.message_hub.update_info('student_checkpoint', ckpt_path)
         runner.logger.info(f'student exported: {ckpt_path} ({cfg_path})')

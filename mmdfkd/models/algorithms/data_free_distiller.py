@@ -2,6 +2,7 @@ import contextlib
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.dist import all_gather
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -9,7 +10,8 @@ from torch import nn
 
 from mmdfkd.models.losses import DistillContext, LossTerm
 from mmdfkd.registry import MODELS
-from mmdfkd.utils import all_ranks_true, unwrap_model
+from mmdfkd.utils import (all_ranks_true, global_sum, is_distributed,
+                          unwrap_model)
 from mmdfkd.models.synthesizers.pool import SyntheticPool
 from .networks import (build_network, has_batchnorm, input_normalization,
                        load_teacher_weights, num_classes)
@@ -32,20 +34,80 @@ def frozen(module: nn.Module):
             p.requires_grad_(flag)
 
 
-def batch_diversity(logits: torch.Tensor) -> Dict[str, torch.Tensor]:
-    """Mode-collapse indicators of a synthesized batch (per-image teacher
-    logits): the mean pairwise distance of the L2-normalised logits (0 when
-    every image looks the same to the teacher, up to 2), and the entropy of
-    the teacher's class histogram divided by log C (1 when balanced)."""
-    feats = torch.nn.functional.normalize(logits.float(), dim=1)
-    n, c = logits.shape
+@contextlib.contextmanager
+def eval_mode(module: nn.Module):
+    """``module`` in eval mode inside the block (BatchNorm uses and keeps
+    its running statistics); every submodule's train/eval flag is restored
+    after."""
+    flags = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for m, flag in flags:
+            m.training = flag
+
+
+def batch_diversity(logits: torch.Tensor,
+                    rows_per_image: int = 1) -> Dict[str, torch.Tensor]:
+    """Mode-collapse indicators of a synthesized batch from the teacher's
+    logits, as rows (per image, or per pixel with ``rows_per_image`` =
+    H*W): the mean pairwise distance of the L2-normalised per-image logits
+    (a pixel's rows averaged first; 0 when every image looks the same to
+    the teacher, up to 2), and the entropy of the teacher's class histogram
+    over all rows divided by log C (1 when balanced, 0 for one class).
+
+    Under DDP both are figures of the global batch (the per-image logits
+    are gathered, the histograms summed), as the losses see it: a rank's
+    slice may be too small to hold every class. Every rank must call it.
+    """
+    rows = logits.detach().float()
+    c = rows.shape[1]
+    images = rows.reshape(-1, rows_per_image, c).mean(1)
+    feats = torch.nn.functional.normalize(images, dim=1)
+    if is_distributed():
+        feats = torch.cat(all_gather(feats))
+    n = feats.shape[0]
     pairwise = torch.cdist(feats, feats).sum() / max(n * (n - 1), 1)
-    hist = torch.bincount(logits.argmax(1), minlength=c).float() / n
-    entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
+    hist = global_sum(torch.bincount(rows.argmax(1), minlength=c).float())
     return {
         'synthesis.diversity': pairwise,
-        'synthesis.class_balance': entropy / torch.log(torch.tensor(float(c)))
+        'synthesis.class_balance': class_balance(hist)
     }
+
+
+def check_data_preprocessor(cfg: Union[dict, nn.Module, None],
+                            algorithm: str) -> None:
+    """Refuse a ``data_preprocessor`` config that names no ``type``.
+
+    MMEngine's ``Runner`` hands the config's top-level
+    ``data_preprocessor`` to the model; dataset bases such as mmpretrain's
+    ``_base_/datasets/cifar10_bs16.py`` define one for their classifier,
+    without a type. A distiller's networks normalise their inputs with
+    their own preprocessors (in ``model.teacher`` / ``model.student``), so
+    that one has no place here.
+
+    Raises:
+        ValueError: naming the key, where it comes from and the fix.
+    """
+    if isinstance(cfg, dict) and 'type' not in cfg:
+        raise ValueError(
+            f'{algorithm} got data_preprocessor={dict(cfg)!r}, which names '
+            "no `type`: most likely the config's top-level "
+            '`data_preprocessor` (e.g. inherited from mmpretrain\'s '
+            '_base_/datasets/cifar10_bs16.py), which MMEngine\'s Runner '
+            'passes into the model. Teacher and student normalise their '
+            'inputs with their own data preprocessors (model.teacher / '
+            'model.student): set `data_preprocessor = None` at the top '
+            'level of the config.')
+
+
+def class_balance(counts: torch.Tensor) -> torch.Tensor:
+    """Entropy of a class histogram divided by log C: 1 when every class
+    is as frequent, 0 when one class holds everything."""
+    hist = counts.float() / counts.sum().clamp_min(1)
+    entropy = -(hist * hist.clamp_min(1e-12).log()).sum()
+    return entropy / torch.log(torch.tensor(float(len(counts))))
 
 
 @MODELS.register_module()
@@ -84,9 +146,11 @@ class DataFreeDistiller(BaseModel):
             augmentation). Defaults to None.
         student_batch_size (int, optional): Batch drawn from the pool for a
             student step. Defaults to the latent batch size.
-        warmup_rounds (int): Rounds at the start that only synthesize (the
-            student phases are skipped), e.g. Fast DFKD's warm-up synthesis.
-            Defaults to 0.
+        warmup_rounds (int): Rounds at the start that only synthesize: the
+            student phases are skipped, and synthesis leaves out the
+            generator-loss terms that read the student (the adversarial
+            ones: the student has not learnt anything yet), as in Fast
+            DFKD's warm-up. Defaults to 0.
         student_ema (dict, optional): Keep an exponential moving average of
             the student (``mmengine``'s ``ExponentialMovingAverage``
             arguments, e.g. ``dict(momentum=0.01)``); it is what validation,
@@ -95,7 +159,10 @@ class DataFreeDistiller(BaseModel):
         max_nonfinite_steps (int): Consecutive non-finite losses tolerated
             (each such step is skipped) before training stops. Defaults to 20.
         data_preprocessor (dict, optional): Casts latent batches to the
-            device. Defaults to ``BaseDataPreprocessor``.
+            device; it must take a dict of latent tensors (an image
+            preprocessor such as a top-level ``data_preprocessor`` merged
+            in by the runner is refused at build). Defaults to
+            ``BaseDataPreprocessor``.
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -116,10 +183,12 @@ class DataFreeDistiller(BaseModel):
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        check_data_preprocessor(data_preprocessor, type(self).__name__)
         super().__init__(
             data_preprocessor=data_preprocessor or dict(
                 type='BaseDataPreprocessor'),
             init_cfg=init_cfg)
+        self._check_latent_preprocessor()
         self.teacher = build_network(teacher, 'teacher')
         self.student = build_network(student, 'student')
         self.synthesizer = MODELS.build(synthesizer)
@@ -167,6 +236,7 @@ class DataFreeDistiller(BaseModel):
             'student': input_normalization(self.student),
         }
         self._check_synthesized_shape()
+        self._check_teacher_output()
         if hasattr(self.synthesizer, 'bind'):  # it reads teacher features
             self.synthesizer.bind(
                 self.teacher,
@@ -214,6 +284,23 @@ class DataFreeDistiller(BaseModel):
                 'set the student head\'s `num_classes` to the teacher\'s.')
 
     @torch.no_grad()
+    def _check_latent_preprocessor(self) -> None:
+        """Fail at build time when the data preprocessor cannot pass a
+        latent batch through (e.g. an image preprocessor given as the
+        config's top-level ``data_preprocessor``)."""
+        try:
+            self.data_preprocessor(dict(latents=torch.zeros(1, 1)), True)
+        except Exception as e:
+            raise ValueError(
+                f'{type(self).__name__} trains on latent batches, but its '
+                f'data preprocessor {type(self.data_preprocessor).__name__} '
+                f'cannot take one ({type(e).__name__}: {e}). If it is the '
+                "config's top-level `data_preprocessor` (MMEngine's Runner "
+                'passes it into the model), set `data_preprocessor = None` '
+                'at the top level of the config: teacher and student '
+                'normalise with their own.') from e
+
+    @torch.no_grad()
     def _check_synthesized_shape(self) -> None:
         """Fail at build time when teacher or student cannot take what an
         online generator makes (channels, size), or when their logits do
@@ -256,6 +343,48 @@ class DataFreeDistiller(BaseModel):
         finally:
             for m, mode in modes:
                 m.training = mode
+
+    def _probe_images(self) -> Optional[torch.Tensor]:
+        """Two images of the synthesizer's kind (from zero latents, or
+        mid-grey pixels of its image shape), or None when it does not say
+        what it makes."""
+        synth = self.synthesizer
+        generator = getattr(synth, 'generator', None)
+        if not getattr(synth, 'synthesizes', True):
+            return None
+        if synth.online:
+            return synth(torch.zeros(2, synth.latent_dim))
+        if generator is not None and hasattr(synth, 'to_pixels'):
+            z = torch.zeros(2, unwrap_model(generator).latent_dim)
+            return synth.to_pixels(generator(z))
+        shape = getattr(synth, 'image_shape', None)
+        if shape is None:
+            return None
+        low, high = synth.pixel_range
+        return torch.full((2, *shape), (low + high) / 2)
+
+    @torch.no_grad()
+    def _check_teacher_output(self) -> None:
+        """Fail at build time when the teacher's logits on a probe batch
+        are not finite (weights that overflow together, though each one
+        passed the load checks)."""
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            images = self._probe_images()
+            if images is None:
+                return
+            out = self.teacher(self._normalize(images, 'teacher'),
+                               mode='tensor')
+        finally:
+            for m, mode in modes:
+                m.training = mode
+        if not torch.isfinite(out).all():
+            raise ValueError(
+                f'the teacher (weights {self.teacher_ckpt!r}) gives '
+                'non-finite logits on a probe batch: its weights overflow '
+                'in the forward pass. Retrain the teacher or restore an '
+                'intact copy of its weights.')
 
     def optim_targets(self) -> Dict[str, nn.Module]:
         """The modules each optimiser of ``optim_wrapper`` trains."""
@@ -322,7 +451,7 @@ class DataFreeDistiller(BaseModel):
                 if phase == 'generator':
                     log = self._generator_step(z, y, optim_wrapper[phase])
                 elif phase == 'synthesis':
-                    log = self.synthesis_round(z, y)
+                    log = self.synthesis_round(z, y, warming_up=warming_up)
                 else:
                     log = self._student_step(z, y, optim_wrapper[phase])
                 for key, value in log.items():
@@ -341,20 +470,35 @@ class DataFreeDistiller(BaseModel):
                                 teacher_grad=True)
             ctx.latents = z  # read by the inter-sample diversity term
             losses = {name: term(ctx) for name, term in terms.items()}
-        return self._update('generator', wrapper, losses)
+        log = self._update('generator', wrapper, losses)
+        # what the teacher sees in the batch, for the collapse monitor
+        log.update(batch_diversity(ctx.teacher_logits, ctx.rows_per_sample))
+        return log
 
-    def synthesis_round(self, z: torch.Tensor,
-                        y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def synthesis_round(self,
+                        z: torch.Tensor,
+                        y: Optional[torch.Tensor],
+                        warming_up: bool = False) -> Dict[str, torch.Tensor]:
         """Synthesize one batch with the generator-loss terms and append
-        it, with the teacher's labels, to the pool."""
+        it, with the teacher's labels, to the pool.
+
+        The student is in eval mode meanwhile, as in the reference code of
+        DeepInversion, CMI and Fast DFKD: the synthesis iterates do not
+        move its BatchNorm running statistics. ``warming_up`` leaves out
+        the terms that read the student."""
         terms = self.generator_losses
+        if warming_up:
+            terms = nn.ModuleDict({
+                name: term
+                for name, term in terms.items() if not term.needs_student
+            })
         student = unwrap_model(self.student)
 
         def loss_fn(images: torch.Tensor) -> Dict[str, torch.Tensor]:
             ctx = self._context(images, y, terms, student, teacher_grad=True)
             return {name: term(ctx) for name, term in terms.items()}
 
-        with frozen(student):
+        with frozen(student), eval_mode(student):
             images, losses = self.synthesizer.synthesize(loss_fn, z)
         for term in terms.values():
             term.end_round()
@@ -368,6 +512,10 @@ class DataFreeDistiller(BaseModel):
         log['synthesis.loss'] = sum(losses.values())
         log['synthesis.pool_size'] = torch.tensor(float(len(self.pool)))
         log.update(batch_diversity(logits))
+        # what the student trains on: the classes of the whole pool
+        counts = self.pool.class_counts(logits.shape[1]).to(logits.device)
+        log['synthesis.pool_class_balance'] = class_balance(
+            global_sum(counts.float()))
         return log
 
     def _student_batch(self, z: torch.Tensor) -> torch.Tensor:
@@ -398,6 +546,11 @@ class DataFreeDistiller(BaseModel):
                                 teacher_grad=False)
             losses = {name: term(ctx) for name, term in terms.items()}
         log = self._update('student', wrapper, losses)
+        if self.pool is None and getattr(self.synthesizer, 'synthesizes',
+                                         True):
+            # a fresh online batch: watch it as well
+            log.update(
+                batch_diversity(ctx.teacher_logits, ctx.rows_per_sample))
         if self.student_ema is not None and 'student.skipped' not in log:
             self.student_ema.update_parameters(unwrap_model(self.student))
         return log

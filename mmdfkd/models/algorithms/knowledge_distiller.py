@@ -16,6 +16,7 @@ class _RealBatch(nn.Module):
     they are. It has nothing to train or wrap."""
 
     online = True
+    synthesizes = False  # no collapse indicators, no probe batch
 
     def optim_targets(self) -> dict:
         return {}
@@ -83,6 +84,9 @@ class KnowledgeDistiller(DataFreeDistiller):
     def _check_synthesized_shape(self) -> None:
         """Nothing is synthesized: the dataset's pipeline decides what the
         networks take."""
+
+    def _check_latent_preprocessor(self) -> None:
+        """Batches are real samples, not latents."""
 
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:

@@ -1,7 +1,7 @@
 """Build teacher and student networks from mmpretrain / mmseg configs and
 load the teacher's weights."""
 import os.path as osp
-from typing import Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -61,27 +61,51 @@ def build_network(cfg: Union[str, dict], role: str) -> nn.Module:
             "'mmpretrain::resnet/resnet18_8xb16_cifar10.py'.") from e
 
 
-def require_teacher_checkpoint(
-        path: str,
-        teacher_config: str = 'configs/teachers/<config>.py') -> None:
+def teacher_training_command(teacher_config: str, path: str) -> str:
+    """The ``tools/train.py`` command that writes ``<dir of path>/
+    teacher.pth``: the teacher config's ``TeacherExportHook`` writes it into
+    the work dir, ``work_dirs/<config name>`` unless ``--work-dir`` says
+    otherwise."""
+    work_dir = osp.dirname(path) or '.'
+    default = osp.join('work_dirs',
+                       osp.splitext(osp.basename(teacher_config))[0])
+    command = f'python tools/train.py {teacher_config}'
+    if osp.normpath(work_dir) != osp.normpath(default):
+        command += f' --work-dir {work_dir}'
+    return command
+
+
+def require_teacher_checkpoint(path: str,
+                               teacher_config: Optional[str] = None) -> None:
     """Raise when the teacher checkpoint ``path`` is not a file, naming the
-    command that trains the teacher.
+    command that writes it.
 
     Args:
         path (str): The checkpoint (``model.teacher_ckpt``).
-        teacher_config (str): The teacher's training config, when known.
-            Defaults to a placeholder.
+        teacher_config (str, optional): The teacher's training config (a
+            data-free config's ``teacher_config``). Defaults to None (the
+            message then says where to find it).
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
     """
     if osp.isfile(path):
         return
+    if teacher_config:
+        written = osp.join(osp.dirname(path), 'teacher.pth')
+        then = ('' if osp.basename(path) == 'teacher.pth' else
+                f'; then pass --cfg-options model.teacher_ckpt={written}')
+        how = (f'Train its teacher first:\n'
+               f'    {teacher_training_command(teacher_config, path)}\n'
+               f'(it writes {written}{then}), or')
+    else:
+        how = ('Train its teacher first with `python tools/train.py '
+               '<teacher config>` (the distillation config\'s '
+               '`teacher_config`; it writes <work dir>/teacher.pth), or')
     raise FileNotFoundError(
-        f'teacher checkpoint {path!r} does not exist. Train the teacher '
-        f'first: `python tools/train.py {teacher_config}` (then save its '
-        "weights there), or point `model.teacher_ckpt` at them "
-        f'(--cfg-options model.teacher_ckpt=<file>).')
+        f'teacher checkpoint {path!r} does not exist. {how} point '
+        '`model.teacher_ckpt` at existing teacher weights (--cfg-options '
+        'model.teacher_ckpt=<file>).')
 
 
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:
@@ -114,7 +138,59 @@ def load_teacher_weights(teacher: nn.Module, path: str) -> None:
             f'{len(mismatched)} shape mismatches (checkpoint vs config, e.g. '
             f'{mismatched[:2]}). Check that `model.teacher` is the '
             'architecture the checkpoint was trained with.')
+    check_weight_values(state, expected, path)
     teacher.load_state_dict(state)
+
+
+def magnitude_limit(dtype: torch.dtype) -> float:
+    """The largest magnitude a weight of ``dtype`` may hold:
+    ``sqrt(finfo(dtype).max)`` (1.8e19 for float32 and bfloat16, 256 for
+    float16).
+
+    Why: BN-statistics, L2 and variance terms square what the teacher
+    computes, and a value above this bound overflows to inf as soon as it
+    is squared in its own dtype, so it cannot be a weight the losses can
+    use. Trained weights and BatchNorm statistics lie many orders of
+    magnitude below it (the digits teacher's largest is 2.07, a running
+    mean), while the top bit of a float32 exponent flipped lands above it
+    (one changed byte gave 5.4e36). Smaller corruptions of the file are
+    caught by its CRC-32 check (:func:`~mmdfkd.compat.checkpoint.
+    check_zip_integrity`), weights that overflow only together by the
+    distiller's teacher forward at build time.
+    """
+    return float(torch.finfo(dtype).max) ** 0.5
+
+
+def check_weight_values(state: Dict[str, torch.Tensor],
+                        expected: Dict[str, torch.Tensor],
+                        path: str) -> None:
+    """Raise when a floating tensor of ``state`` holds a NaN / inf or a
+    value beyond :func:`magnitude_limit` of the dtype it is loaded into
+    (``expected``, the network's own state dict).
+
+    Raises:
+        ValueError: naming the file, the tensor, the value and its index.
+    """
+    for key, value in state.items():
+        if not value.is_floating_point():
+            continue  # e.g. BatchNorm's num_batches_tracked
+        target = expected[key].dtype if expected[key].is_floating_point() \
+            else value.dtype
+        flat = value.detach().reshape(-1).float()
+        bad = ~torch.isfinite(flat)
+        limit = magnitude_limit(target)
+        kind = 'a non-finite value'
+        if not bad.any():
+            bad = flat.abs() > limit
+            kind = f'a value beyond {limit:.3g} (sqrt of the {target} max)'
+        if bad.any():
+            index = int(bad.nonzero()[0])
+            raise ValueError(
+                f'teacher checkpoint {path!r}: tensor {key!r} holds {kind}: '
+                f'{float(flat[index]):.4g} at flat index {index} '
+                f'({int(bad.sum())} such values). The file is corrupt or '
+                'was saved from a diverged run: retrain the teacher or '
+                'restore an intact copy of its weights.')
 
 
 def num_classes(model: nn.Module) -> Optional[int]:

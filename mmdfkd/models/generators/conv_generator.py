@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import List, Optional
 
 from mmcv.cnn import build_norm_layer
 from torch import nn
@@ -18,8 +18,13 @@ class ConvGenerator(nn.Module):
             multiple of 4. Defaults to 32.
         out_channels (int): Image channels. Defaults to 3.
         base_channels (int): Width of the first map. Defaults to 128.
-        out_act (str): ``'tanh'`` (bounded to [-1, 1]) or ``'bn'``
-            (BatchNorm without affine, as in DAFL). Defaults to ``'tanh'``.
+        out_act (str): The output layer: ``'tanh'`` (bounded to
+            [-1, 1]); ``'bn'`` (BatchNorm without affine); ``'tanh_bn'``
+            (tanh, then BatchNorm without affine: the output layer of the
+            DAFL and DFAD authors' generators, whose output is fed to the
+            teacher as a normalised image: zero mean and unit variance per
+            channel over the batch; pair it with the synthesizer's
+            ``normalized_output``). Defaults to ``'tanh'``.
         norm_cfg (dict, optional): Normalisation of the hidden maps (None:
             none, e.g. to make per-process and global batches equivalent
             without SyncBN). Defaults to ``dict(type='BN')``.
@@ -36,9 +41,9 @@ class ConvGenerator(nn.Module):
         h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
         if h % 4 or w % 4:
             raise ValueError(f'img_size must be a multiple of 4, got {h}×{w}')
-        if out_act not in ('tanh', 'bn'):
-            raise ValueError(
-                f"out_act must be 'tanh' or 'bn', got {out_act!r}")
+        if out_act not in ('tanh', 'bn', 'tanh_bn'):
+            raise ValueError("out_act must be 'tanh', 'bn' or 'tanh_bn', "
+                             f'got {out_act!r}')
         self.latent_dim = latent_dim
         self.init_size = (h // 4, w // 4)
         c = base_channels
@@ -62,9 +67,17 @@ class ConvGenerator(nn.Module):
             norm(c // 2),
             nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(c // 2, out_channels, 3, padding=1),
-            nn.Tanh() if out_act == 'tanh' else nn.BatchNorm2d(
-                out_channels, affine=False),
+            *self._output_layers(out_act, out_channels),
         )
+
+    @staticmethod
+    def _output_layers(out_act: str, channels: int) -> List[nn.Module]:
+        layers: List[nn.Module] = []
+        if out_act in ('tanh', 'tanh_bn'):
+            layers.append(nn.Tanh())
+        if out_act in ('bn', 'tanh_bn'):
+            layers.append(nn.BatchNorm2d(channels, affine=False))
+        return layers
 
     def forward(self, z):
         x = self.project(z).view(z.shape[0], -1, *self.init_size)

@@ -91,20 +91,31 @@ class MaskedAdversarialKLLoss(LossTerm):
 
 @MODELS.register_module()
 class AdversarialJSLoss(LossTerm):
-    """Adaptive DeepInversion's competition term: 1 − JS(p_S ‖ p_T), where JS
-    is the Jensen-Shannon divergence of the softmax outputs (natural log,
-    mean over rows). Minimising it seeks inputs where the student disagrees
-    with the teacher.
+    """Adaptive DeepInversion's competition term: 1 − JS(p_S ‖ p_T), where
+    JS is the Jensen-Shannon divergence of the softmax outputs at
+    temperature ``tau`` (natural log, mean over rows). Minimising it seeks
+    inputs where the student disagrees with the teacher. DeepInversion's
+    code (and CMI's re-implementation) softens both softmaxes at τ = 3.
 
     Args:
+        tau (float): Temperature of both softmaxes. Defaults to 3.0.
         loss_weight (float): Defaults to 1.0.
     """
     needs_student = True
 
+    def __init__(self, tau: float = 3.0, loss_weight: float = 1.0) -> None:
+        super().__init__(loss_weight)
+        if tau <= 0:
+            raise ValueError(f'tau must be positive, got {tau}')
+        self.tau = float(tau)
+
     def compute(self, ctx: DistillContext) -> torch.Tensor:
-        p_t = ctx.teacher_logits.softmax(dim=1)
-        p_s = ctx.student_logits.softmax(dim=1)
+        p_t = (ctx.teacher_logits / self.tau).softmax(dim=1)
+        p_s = (ctx.student_logits / self.tau).softmax(dim=1)
         m = (0.5 * (p_t + p_s)).clamp_min(1e-12).log()
         kl_t = (p_t * (p_t.clamp_min(1e-12).log() - m)).sum(dim=1)
         kl_s = (p_s * (p_s.clamp_min(1e-12).log() - m)).sum(dim=1)
         return 1 - (0.5 * (kl_t + kl_s)).mean()
+
+    def extra_repr(self) -> str:
+        return f'tau={self.tau}, ' + super().extra_repr()

@@ -4,10 +4,11 @@ from .memory_bank import MemoryBank
 from .meta_synthesizer import MetaSynthesizer
 from .pixel_synthesizer import PixelSynthesizer
 from .pool import SyntheticPool
+from .random_shift import RandomShift
 from .views import DifferentiableViews
 
 __all__ = [
     'ContrastiveSynthesizer', 'DifferentiableViews', 'GeneratorSynthesizer',
-    'MemoryBank', 'MetaSynthesizer', 'PixelSynthesizer', 'SyntheticPool',
-    'contrastive_loss'
+    'MemoryBank', 'MetaSynthesizer', 'PixelSynthesizer', 'RandomShift',
+    'SyntheticPool', 'contrastive_loss'
 ]

@@ -12,10 +12,10 @@ gathers the features of every rank in rank order, so all ranks write the
 same rows and keep identical banks; the checkpoint written by rank 0 is
 therefore every rank's bank.
 
-It is a plain object, not an ``nn.Module``: it stays out of the model's
-``state_dict`` (40,960 × 256 floats would otherwise go into every exported
-weight file and be broadcast by DDP as a buffer) and is saved by
-:class:`~mmdfkd.engine.hooks.ContrastiveMemoryBankHook` instead.
+It is a plain object, not an ``nn.Module``: its rows are no buffers (DDP
+would broadcast them, and every weight export would carry them); its owner,
+:class:`~mmdfkd.models.synthesizers.ContrastiveSynthesizer`, saves it in its
+packed extra state (checkpoints and resume only).
 """
 from typing import Any, Dict, Optional, Union
 

@@ -1,5 +1,5 @@
 import copy
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.model import BaseModule
@@ -19,10 +19,11 @@ class MetaSynthesizer(BaseModule):
     Every round clones the meta-generator, adapts the clone and fresh
     trainable latents for ``inner_steps`` Adam steps on the generator-loss
     terms, keeps the lowest-loss batch, and moves the meta-generator by a
-    first-order meta-update: ``'fomaml'`` applies the gradient taken at the
-    adapted weights (the last inner step), ``'reptile'`` moves towards the
-    adapted weights. The meta-optimiser (Adam) is the synthesizer's own; its
-    state travels in checkpoints.
+    first-order meta-update: ``'fomaml'`` applies the sum of the gradients
+    of all inner steps (each taken at the clone's weights before that
+    step's update, as the authors' code does), ``'reptile'`` moves towards
+    the adapted weights. The meta-optimiser (Adam) is the synthesizer's own;
+    its state travels in checkpoints.
 
     Args:
         generator (dict): Meta-generator config.
@@ -30,7 +31,9 @@ class MetaSynthesizer(BaseModule):
             paper). Defaults to 5.
         lr_g (float): Inner learning rate of the generator. Defaults to 5e-3.
         lr_z (float): Inner learning rate of the latents. Defaults to 0.015.
-        meta_lr (float): Learning rate of the meta-update. Defaults to 5e-3.
+        meta_lr (float, optional): Learning rate of the meta-update.
+            Defaults to None: ``lr_g × inner_steps``, the published
+            relation.
         betas (tuple[float, float]): Adam betas. Defaults to (0.5, 0.999).
         meta (str): ``'fomaml'`` or ``'reptile'``. Defaults to ``'fomaml'``.
         views (dict, optional): ``DifferentiableViews`` the loss terms see.
@@ -49,7 +52,7 @@ class MetaSynthesizer(BaseModule):
                  inner_steps: int = 5,
                  lr_g: float = 5e-3,
                  lr_z: float = 0.015,
-                 meta_lr: float = 5e-3,
+                 meta_lr: Optional[float] = None,
                  betas: Tuple[float, float] = (0.5, 0.999),
                  meta: str = 'fomaml',
                  views: Optional[dict] = None,
@@ -71,8 +74,9 @@ class MetaSynthesizer(BaseModule):
         self.views = MODELS.build(views) if views else None
         self.pixel_range = tuple(float(v) for v in pixel_range)
         self.autocast_dtype = check_autocast_dtype(autocast_dtype)
+        self.meta_lr = lr_g * inner_steps if meta_lr is None else meta_lr
         self._meta_optimizer = torch.optim.Adam(
-            self.generator.parameters(), lr=meta_lr, betas=self.betas)
+            self.generator.parameters(), lr=self.meta_lr, betas=self.betas)
 
     def optim_targets(self) -> dict:
         return {}
@@ -97,7 +101,8 @@ class MetaSynthesizer(BaseModule):
         best_total = torch.full((), float('inf'), device=latents.device)
         best_x = None
         best_losses: Dict[str, torch.Tensor] = {}
-        for step in range(self.inner_steps):
+        meta_grads = None
+        for _ in range(self.inner_steps):
             with synthesis_autocast(z.device, self.autocast_dtype):
                 images = self.to_pixels(fast(z))
                 losses = float_losses(loss_fn(
@@ -115,23 +120,37 @@ class MetaSynthesizer(BaseModule):
             }
             optimizer.zero_grad(set_to_none=True)
             total.backward()
-            if step == self.inner_steps - 1 and self.meta == 'fomaml':
-                meta_grads = [p.grad for p in fast.parameters()]
+            if self.meta == 'fomaml':
+                meta_grads = self._accumulate(meta_grads, fast)
             optimizer.step()
         if not torch.isfinite(best_total):
             raise FloatingPointError(
                 'every synthesis step gave a non-finite loss; lower the '
                 'learning rates or the loss weights')
-        self._meta_update(fast, meta_grads if self.meta == 'fomaml' else None)
+        self._meta_update(fast, meta_grads)
         return best_x, best_losses
 
-    def _meta_update(self, fast, grads) -> None:
+    @staticmethod
+    def _accumulate(grads: Optional[List[Optional[torch.Tensor]]],
+                    fast: torch.nn.Module) -> List[Optional[torch.Tensor]]:
+        """``grads`` plus the gradients the clone holds now."""
+        new = [None if p.grad is None else p.grad.detach().clone()
+               for p in fast.parameters()]
+        if grads is None:
+            return new
+        return [a if b is None else b if a is None else a + b
+                for a, b in zip(grads, new)]
+
+    def _meta_update(self, fast: torch.nn.Module,
+                     grads: Optional[List[Optional[torch.Tensor]]]) -> None:
+        """One meta-optimiser step: on ``grads`` (FOMAML), or on the
+        difference of meta and adapted weights (Reptile, ``grads`` None)."""
         meta_params = list(self.generator.parameters())
         if grads is None:  # Reptile: the direction towards the adapted ones
             grads = [m.detach() - f.detach()
                      for m, f in zip(meta_params, fast.parameters())]
         for param, grad in zip(meta_params, grads):
-            param.grad = None if grad is None else grad.detach().clone()
+            param.grad = grad
         self._meta_optimizer.step()
         self._meta_optimizer.zero_grad(set_to_none=True)
         # BatchNorm statistics follow the adapted generator

@@ -376,6 +376,21 @@ class SyntheticPool(nn.Module):
             labels = None if labels is None else labels.to(device)
         return images, labels
 
+    def class_counts(self, num_classes: int) -> torch.Tensor:
+        """How many of the pool's images carry each label.
+
+        Args:
+            num_classes (int): Length of the result.
+
+        Returns:
+            Tensor: int64 (num_classes,) on the pool's device (the CPU
+            for an empty or unlabelled pool: zeros).
+        """
+        if self._count == 0 or self._labels is None:
+            return torch.zeros(num_classes, dtype=torch.long)
+        _, labels = self._ordered()
+        return torch.bincount(labels.long(), minlength=num_classes)
+
     def tensors(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Copies of all images (store dtype) and labels, oldest first.
 

@@ -56,8 +56,12 @@ def test_generator_step_does_not_touch_student(teacher_cfg, student_cfg):
     gen_before = snapshot(model.synthesizer.generator)
     log = model.train_step(latent_batch(), optim_wrappers(model))
     assert set(log) == {
-        'generator.loss_bn', 'generator.loss_adv', 'generator.loss'
+        'generator.loss_bn', 'generator.loss_adv', 'generator.loss',
+        'synthesis.diversity', 'synthesis.class_balance'
     }
+    # collapse indicators of the batch, in their ranges
+    assert 0 <= float(log['synthesis.class_balance']) <= 1
+    assert 0 <= float(log['synthesis.diversity']) <= 2
     assert all(p.grad is None for p in model.student.parameters())
     assert all(p.requires_grad for p in model.student.parameters())
     # only BN running stats of the student may move (train-mode forward)
@@ -73,7 +77,9 @@ def test_student_step_does_not_touch_generator(teacher_cfg, student_cfg):
     gen_before = snapshot(model.synthesizer.generator)
     student_before = snapshot(model.student)
     log = model.train_step(latent_batch(), optim_wrappers(model))
-    assert set(log) == {'student.loss_kd', 'student.loss'}
+    # an online student batch is synthesized too: its indicators are logged
+    assert set(log) == {'student.loss_kd', 'student.loss',
+                        'synthesis.diversity', 'synthesis.class_balance'}
     assert all(p.grad is None or not p.grad.any()
                for p in model.synthesizer.generator.parameters())
     assert all('running' in k or 'num_batches' in k
@@ -123,7 +129,10 @@ def test_nonfinite_loss_is_skipped(teacher_cfg, student_cfg):
     wrappers = optim_wrappers(model)
     before = snapshot(model.synthesizer.generator)
     log = model.train_step(latent_batch(), wrappers)
-    assert log == {'generator.skipped': torch.tensor(1.0)}
+    # no loss is logged; the batch's collapse indicators still are
+    assert {k for k in log if not k.startswith('synthesis.')} == {
+        'generator.skipped'}
+    assert float(log['generator.skipped']) == 1.0
     assert changed(before, model.synthesizer.generator) == [] or all(
         'running' in k or 'num_batches' in k
         for k in changed(before, model.synthesizer.generator))
@@ -145,6 +154,70 @@ def test_unreadable_teacher_checkpoint(teacher_cfg, student_cfg, tmp_path):
     bad.write_bytes(b'not a checkpoint')
     with pytest.raises(Exception, match='bad.pth'):
         build(teacher_cfg, student_cfg, teacher_ckpt=str(bad))
+
+
+def _teacher_with(teacher_cfg, tmp_path, name, change):
+    """A teacher checkpoint whose state dict ``change`` edited."""
+    state = MODELS.build(teacher_cfg).state_dict()
+    change(state)
+    path = str(tmp_path / name)
+    torch.save(dict(state_dict=state), path)
+    return path
+
+
+@pytest.mark.parametrize('value,words', [
+    (float('nan'), 'non-finite value: nan'),
+    (float('inf'), 'non-finite value: inf'),
+    (5.4e36, r'value beyond 1.84e\+19.*5.4e\+36'),
+])
+def test_teacher_weights_are_checked(teacher_cfg, student_cfg, tmp_path,
+                                     value, words):
+    key = 'backbone.stages.0.0.conv.weight'
+
+    def corrupt(state):
+        state[key].view(-1)[3] = value
+
+    path = _teacher_with(teacher_cfg, tmp_path, 'bad_values.pth', corrupt)
+    with pytest.raises(ValueError) as info:
+        build(teacher_cfg, student_cfg, teacher_ckpt=path)
+    message = str(info.value)
+    assert 'bad_values.pth' in message and repr(key) in message
+    assert 'flat index 3' in message
+    import re
+    assert re.search(words, message), message
+
+
+def test_teacher_that_overflows_in_its_forward(teacher_cfg, student_cfg,
+                                               tmp_path):
+    # each weight is far below the magnitude limit; together they overflow
+    def scale(state):
+        for k, v in state.items():
+            if k.endswith('weight') and v.dim() > 1:
+                v.mul_(1e12)
+
+    path = _teacher_with(teacher_cfg, tmp_path, 'huge.pth', scale)
+    with pytest.raises(ValueError, match='huge.pth.*non-finite logits'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=path)
+
+
+def test_one_changed_byte_in_the_teacher_file(teacher_cfg, student_cfg,
+                                              tmp_path, trained_teacher):
+    import zipfile
+
+    from mmdfkd.compat.checkpoint import CorruptCheckpointError
+    with zipfile.ZipFile(trained_teacher) as archive:
+        entry = max(archive.infolist(), key=lambda i: i.file_size)
+    data = bytearray(open(trained_teacher, 'rb').read())
+    # the entry's bytes start after its local header (30 bytes + name +
+    # extra field, which torch pads for alignment): flip one in the middle
+    data[entry.header_offset + entry.file_size // 2 + 200] ^= 0x40
+    flipped = tmp_path / 'flipped.pth'
+    flipped.write_bytes(bytes(data))
+    # torch itself loads it silently, as another weight
+    torch.load(flipped, weights_only=True)
+    with pytest.raises(CorruptCheckpointError,
+                       match=r'flipped.pth is corrupt or incomplete.*CRC'):
+        build(teacher_cfg, student_cfg, teacher_ckpt=str(flipped))
 
 
 def test_checkpoint_keys_must_match(teacher_cfg, student_cfg, tmp_path):
@@ -182,6 +255,30 @@ def test_bn_term_needs_batchnorm_teacher(teacher_cfg, student_cfg):
     # without the BN term, a teacher without BatchNorm is fine
     build(teacher, student_cfg,
           generator_losses=dict(adv=dict(type='AdversarialL1Loss')))
+
+
+def test_data_preprocessor_the_distiller_cannot_take(teacher_cfg,
+                                                     student_cfg):
+    """A dataset base's typeless top-level ``data_preprocessor`` (merged
+    into the model by the runner) and an image preprocessor are refused at
+    build, naming the key and the fix."""
+    typeless = dict(num_classes=10, mean=[1.0], std=[2.0], to_rgb=False)
+    with pytest.raises(ValueError, match=r'DataFreeDistiller got '
+                       r"data_preprocessor=\{'num_classes'.*top-level.*"
+                       r'set `data_preprocessor = None`'):
+        build(teacher_cfg, student_cfg, data_preprocessor=typeless)
+    image = dict(type='mmpretrain.ClsDataPreprocessor', mean=[1.0],
+                 std=[2.0])
+    with pytest.raises(ValueError, match=r'ClsDataPreprocessor cannot take '
+                       r'one.*set `data_preprocessor = None`'):
+        build(teacher_cfg, student_cfg, data_preprocessor=image)
+    # the knowledge distiller, on real images, refuses the typeless one too
+    with pytest.raises(ValueError, match='KnowledgeDistiller got '):
+        MODELS.build(
+            dict(type='KnowledgeDistiller', teacher=teacher_cfg,
+                 student=student_cfg,
+                 student_losses=dict(kd=dict(type='KLDivergenceLoss')),
+                 data_preprocessor=typeless))
 
 
 def test_unregistered_names(teacher_cfg, student_cfg):

@@ -1,12 +1,14 @@
 """The pool-based family in the distiller: synthesis rounds fill the pool,
 student steps draw from it, the pool travels in checkpoints."""
+import math
+
 import pytest
 import torch
 
 from mmdfkd.registry import MODELS
 from tests.conftest import distiller_cfg
 from tests.test_models.test_algorithms.test_data_free_distiller import (
-    latent_batch, snapshot)
+    changed, latent_batch, snapshot)
 
 
 def pixel_cfg(teacher_cfg, student_cfg, **overrides):
@@ -46,6 +48,7 @@ def test_rounds_fill_the_pool_and_train_the_student(teacher_cfg, student_cfg):
     log = model.train_step(latent_batch(n=8, draws=1), wrappers)
     assert len(model.pool) == 8
     assert float(log['synthesis.pool_size']) == 8
+    assert 0 <= float(log['synthesis.pool_class_balance']) <= 1
     assert {'synthesis.loss_bn', 'synthesis.loss_tv', 'student.loss_kd'
             } <= set(log)
     images, labels = model.pool.tensors()
@@ -120,6 +123,35 @@ def test_batch_diversity_by_hand():
     assert float(collapsed['synthesis.class_balance']) == 0
 
 
+def test_per_pixel_rows_and_pool_balance_by_hand():
+    from mmdfkd.models.algorithms.data_free_distiller import (
+        batch_diversity, class_balance)
+    # two 1×2 "images" of per-pixel rows: image 0 all class 0, image 1 one
+    # pixel of each class; the per-image mean logits are what is compared
+    rows = torch.tensor([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    out = batch_diversity(rows, rows_per_image=2)
+    feats = torch.nn.functional.normalize(
+        torch.tensor([[4.0, 0.0], [2.0, 2.0]]), dim=1)
+    torch.testing.assert_close(out['synthesis.diversity'],
+                               (feats[0] - feats[1]).norm())
+    p = torch.tensor([0.75, 0.25])  # 3 of 4 pixels in class 0
+    torch.testing.assert_close(out['synthesis.class_balance'],
+                               -(p * p.log()).sum() / math.log(2))
+    # 3 classes, counts 2 / 2 / 0: ln 2 / ln 3
+    torch.testing.assert_close(class_balance(torch.tensor([2, 2, 0])),
+                               torch.tensor(math.log(2) / math.log(3)))
+
+
+def test_pool_class_counts_follow_evictions():
+    from mmdfkd.models.synthesizers.pool import SyntheticPool
+    pool = SyntheticPool(max_size=4)
+    assert pool.class_counts(3).tolist() == [0, 0, 0]
+    pool.add(torch.zeros(3, 1, 2, 2), torch.tensor([0, 0, 1]))
+    assert pool.class_counts(3).tolist() == [2, 1, 0]
+    pool.add(torch.zeros(2, 1, 2, 2), torch.tensor([2, 2]))  # evicts a 0
+    assert pool.class_counts(3).tolist() == [1, 1, 2]
+
+
 def test_warmup_rounds_only_synthesize(teacher_cfg, student_cfg):
     model = MODELS.build(
         pixel_cfg(teacher_cfg, student_cfg, warmup_rounds=2))
@@ -134,3 +166,107 @@ def test_warmup_rounds_only_synthesize(teacher_cfg, student_cfg):
     assert 'student.loss' in logs[2]
     assert int(model.rounds) == 3 and len(model.pool) == 12
     assert 'rounds' in model.state_dict()
+
+
+GENERATOR = dict(type='ConvGenerator', latent_dim=16, img_size=8,
+                 out_channels=1, base_channels=8)
+VIEWS = dict(type='DifferentiableViews',
+             transforms=[dict(type='RandomCrop', size=(8, 8), padding=1)])
+POOL_SYNTHESIZERS = {
+    'deepinversion': dict(type='PixelSynthesizer', image_shape=(1, 8, 8),
+                          iterations=3),
+    'cmi': dict(type='ContrastiveSynthesizer', generator=GENERATOR,
+                global_views=VIEWS, local_views=VIEWS, iterations=3,
+                feature_dim=8, hidden_dim=8, bank_size=64, num_negatives=8),
+    'fast': dict(type='MetaSynthesizer', generator=GENERATOR, inner_steps=3,
+                 views=VIEWS),
+}
+
+
+def pool_cfg(teacher_cfg, student_cfg, synthesizer, **overrides):
+    return pixel_cfg(
+        teacher_cfg, student_cfg, synthesizer=synthesizer,
+        generator_losses=dict(
+            bn=dict(type='BNStatisticsLoss'),
+            onehot=dict(type='OneHotLoss', target='sampled'),
+            adv=dict(type='MaskedAdversarialKLLoss'),
+            competition=dict(type='AdversarialJSLoss')),
+        **overrides)
+
+
+def student_bn_modes(model):
+    """Records the train/eval flag of the student's BatchNorm layers at
+    each of their forwards."""
+    seen = []
+    for m in model.student.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.register_forward_pre_hook(
+                lambda mod, args: seen.append(mod.training))
+    return seen
+
+
+@pytest.mark.parametrize('name', sorted(POOL_SYNTHESIZERS))
+def test_synthesis_leaves_the_student_untouched(teacher_cfg, student_cfg,
+                                                name):
+    """The student runs in eval mode while a batch is synthesized: its
+    BatchNorm statistics are bit-identical after the round and it is back
+    in train mode."""
+    torch.manual_seed(0)
+    model = MODELS.build(
+        pool_cfg(teacher_cfg, student_cfg, POOL_SYNTHESIZERS[name]))
+    model.train()
+    before = snapshot(model.student)
+    seen = student_bn_modes(model)
+    batch = latent_batch(n=6, draws=1)
+    model.synthesis_round(batch['latents'][:, 0], batch['labels'][:, 0])
+    assert seen and not any(seen)  # the adversarial terms ran it, in eval
+    after = model.student.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items())
+    assert model.student.training
+    assert all(m.training for m in model.student.modules())
+
+
+def test_online_generator_step_keeps_the_student_in_train_mode(
+        teacher_cfg, student_cfg):
+    """DFAD's generator step runs the student as it is (train mode), as
+    in DFAD: its BatchNorm statistics follow the generated batches."""
+    torch.manual_seed(0)
+    model = MODELS.build(distiller_cfg(teacher_cfg, student_cfg))
+    model.train()
+    before = snapshot(model.student)
+    seen = student_bn_modes(model)
+    model.schedule = [('generator', 1)]
+    model.train_step(latent_batch(n=6), wrappers_for_online(model))
+    assert seen and all(seen)
+    assert any('running_mean' in k for k in changed(before, model.student))
+
+
+def wrappers_for_online(model):
+    from mmdfkd.registry import OPTIM_WRAPPER_CONSTRUCTORS
+    return OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='MultiOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
+                student=dict(optimizer=dict(type='SGD', lr=0.1)))))(model)
+
+
+@pytest.mark.parametrize('name', ['cmi', 'fast'])
+def test_warm_up_rounds_synthesize_without_the_student(
+        teacher_cfg, student_cfg, name):
+    """Fast DFKD's warm-up: only synthesis, and without the terms that
+    read the student; they join once the warm-up is over."""
+    model = MODELS.build(
+        pool_cfg(teacher_cfg, student_cfg, POOL_SYNTHESIZERS[name],
+                 warmup_rounds=1))
+    model.train()
+    wrappers = wrappers_for(model)
+    calls = []
+    model.student.register_forward_pre_hook(lambda m, a: calls.append(1))
+    log = model.train_step(latent_batch(n=6, draws=1), wrappers)
+    assert calls == []  # neither adversarial terms nor student steps
+    assert 'synthesis.loss_bn' in log and 'synthesis.loss_adv' not in log
+    assert not any(k.startswith('student.') for k in log)
+    log = model.train_step(latent_batch(n=6, draws=1), wrappers)
+    assert {'synthesis.loss_adv', 'synthesis.loss_competition',
+            'student.loss_kd'} <= set(log)

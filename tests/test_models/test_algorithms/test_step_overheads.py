@@ -28,13 +28,6 @@ def built(name: str, batch: int = 4) -> Built:
                  torch.device('cpu'))
 
 
-def add_bank(b: Built) -> None:
-    from mmdfkd.models.synthesizers import MemoryBank
-    syn = b.synthesizer
-    syn.memory_bank = MemoryBank(64, syn.feature_dim)
-    syn.num_negatives = 16
-
-
 def set_iterations(b: Built, n: int) -> None:
     syn = b.synthesizer
     setattr(syn, ITER_ATTR[type(syn).__name__], n)
@@ -62,8 +55,6 @@ def test_online_steps_leave_teacher_without_grad(name):
 @pytest.mark.parametrize('name', POOL)
 def test_pool_steps_leave_teacher_without_grad(name):
     b = built(name)
-    if type(b.synthesizer).__name__ == 'ContrastiveSynthesizer':
-        add_bank(b)
     set_iterations(b, 2)
     b.model.synthesis_round(b.z, b.y)
     assert teacher_grads(b) == []
@@ -104,8 +95,6 @@ def test_no_host_read_per_inner_step(name):
     """A round reads device values a fixed number of times (its final
     checks), whatever its number of inner steps."""
     b = built(name)
-    if type(b.synthesizer).__name__ == 'ContrastiveSynthesizer':
-        add_bank(b)
     reads = []
     for steps in (1, 4):
         set_iterations(b, steps)

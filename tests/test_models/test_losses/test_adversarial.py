@@ -257,11 +257,20 @@ def test_adversarial_js_by_hand():
     from mmdfkd.models.losses import AdversarialJSLoss
     t = torch.tensor([[3.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
     s = torch.tensor([[0.0, 2.0, 0.0], [0.5, 0.5, 0.0]])
-    p, q = t.softmax(1), s.softmax(1)
-    m = (p + q) / 2
-    js = 0.5 * (p * (p / m).log()).sum(1) + 0.5 * (q * (q / m).log()).sum(1)
+
+    def js(tau):
+        p, q = (t / tau).softmax(1), (s / tau).softmax(1)
+        m = (p + q) / 2
+        return (0.5 * (p * (p / m).log()).sum(1) +
+                0.5 * (q * (q / m).log()).sum(1))
+
+    # τ = 3 by default, as in DeepInversion's code
     torch.testing.assert_close(AdversarialJSLoss()(_rows_ctx(t, s)),
-                               1 - js.mean())
+                               1 - js(3.0).mean())
+    torch.testing.assert_close(
+        AdversarialJSLoss(tau=1.0)(_rows_ctx(t, s)), 1 - js(1.0).mean())
+    with pytest.raises(ValueError, match='tau'):
+        AdversarialJSLoss(tau=0)
     # identical outputs: JS = 0, the term is at its maximum 1
     torch.testing.assert_close(AdversarialJSLoss()(_rows_ctx(t, t)),
                                torch.tensor(1.0))

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -27,20 +29,53 @@ def test_round_adapts_a_clone_and_moves_the_meta_generator(meta):
     assert 0 <= float(images.min()) and float(images.max()) <= 255
     after = list(synth.generator.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after))
-    # one Adam step of the meta-optimiser: every weight moves by ~meta_lr
+    # one Adam step of the meta-optimiser: every weight moves by ~meta_lr,
+    # lr_g × inner_steps by default (the published relation)
+    assert synth.meta_lr == pytest.approx(5e-3 * 3)
     step = max(float((a - b).abs().max()) for a, b in zip(before, after))
-    assert step == pytest.approx(5e-3, rel=0.05)
+    assert step == pytest.approx(5e-3 * 3, rel=0.05)
     # the latents given are not modified (a trainable copy is adapted)
     assert losses['l2'].shape == ()
 
 
-def test_fomaml_uses_the_gradient_at_the_adapted_weights():
+def test_fomaml_sums_the_gradients_of_all_inner_steps():
+    """The meta-update by hand: replay the inner Adam steps on a copy,
+    sum the gradient of every step (each at the weights before that step),
+    then one Adam step at lr_g × inner_steps from a fresh state:
+    θ − lr · ĝ / (|ĝ| + eps) with ĝ the sum."""
     torch.manual_seed(0)
-    synth = make('fomaml', meta_lr=1.0)
-    grads = []
-    synth._meta_update = lambda fast, g: grads.append(g)
-    synth.synthesize(target_loss, torch.randn(3, 6))
-    assert len(grads) == 1 and all(g is not None for g in grads[0])
+    synth = make('fomaml', inner_steps=3, lr_g=0.01, lr_z=0.02)
+    meta0 = copy.deepcopy(synth.generator)
+    z = torch.randn(4, 6)
+    synth.synthesize(target_loss, z)
+
+    fast = copy.deepcopy(meta0)
+    zz = z.clone().requires_grad_(True)
+    inner = torch.optim.Adam([
+        dict(params=fast.parameters(), lr=0.01),
+        dict(params=[zz], lr=0.02)
+    ], betas=(0.5, 0.999))
+    grads = [torch.zeros_like(p) for p in fast.parameters()]
+    last = None
+    for _ in range(3):
+        inner.zero_grad()
+        target_loss(synth.to_pixels(fast(zz)))['l2'].backward()
+        last = [p.grad.clone() for p in fast.parameters()]
+        grads = [g + d for g, d in zip(grads, last)]
+        inner.step()
+    lr, eps = 0.01 * 3, 1e-8
+    for p0, p, g, g_last in zip(meta0.parameters(),
+                                synth.generator.parameters(), grads, last):
+        expected = p0 - lr * g / (g.abs() + eps)
+        torch.testing.assert_close(p.detach(), expected.detach(),
+                                   rtol=0, atol=1e-6)
+    # the last step's gradient alone (the old update) moves them otherwise
+    assert any(
+        not torch.allclose(
+            p.detach(), (p0 - lr * gl / (gl.abs() + eps)).detach(),
+            atol=1e-6)
+        for p0, p, gl in zip(meta0.parameters(),
+                             synth.generator.parameters(), last))
 
 
 def test_repeated_rounds_get_better():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmdfkd.benchmark.cases import Built, load_method
-from mmdfkd.models.synthesizers import MemoryBank, PixelSynthesizer
+from mmdfkd.models.synthesizers import PixelSynthesizer
 from tests.conftest import ROOT
 
 POOL = {'deepinv_digits.py': 'iterations', 'cmi_digits.py': 'iterations',
@@ -21,9 +21,6 @@ def test_inner_loop_runs_in_bfloat16(name):
     syn = b.synthesizer
     assert syn.autocast_dtype == 'bfloat16'
     setattr(syn, POOL[name], 2)
-    if hasattr(syn, 'feature_dim'):
-        syn.memory_bank, syn.num_negatives = MemoryBank(
-            64, syn.feature_dim), 8
     conv = next(m for m in b.model.teacher.modules()
                 if isinstance(m, torch.nn.Conv2d))
     seen = []

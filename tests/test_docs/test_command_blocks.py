@@ -1,0 +1,297 @@
+"""Every command block of README.md and docs/*.md runs as written.
+
+Each document runs in its own copy of the repository, as a fresh clone
+after the two set-up commands (``make demo``, ``make test``) would be:
+``.venv`` is this interpreter's environment and ``work_dirs/digits_teacher/
+teacher.pth`` (the teacher ``make demo`` caches) is the session's short-
+trained teacher. Its ``bash`` blocks run in order with bash, as in a shell
+where ``source .venv/bin/activate`` was run; its ``python`` blocks run with
+the earlier ones of the same document (a config example, one that assigns
+``_base_`` or a ``*_dataloader``, is loaded with ``Config.fromfile`` from
+``configs/`` and its model and loaders built). Documents run two at a
+time (each in its own copy).
+
+Commands that train for long are shortened by appending options
+(:data:`SHORTER`); blocks that cannot run here are listed with the reason
+(:data:`SKIPPED`). Both lists are checked against the documents, so that
+neither goes stale.
+"""
+import glob
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Dict, List, NamedTuple, Tuple
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.process import free_port, run_bounded
+
+DOCS = ['README.md'] + sorted(
+    osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
+
+#: (document, first line of the block) -> why it does not run here.
+SKIPPED: Dict[Tuple[str, str], str] = {
+    ('README.md', 'make demo   # sets up .venv if missing, then data-free '
+     'distillation on digits'):
+    'the set-up commands themselves (make test would start this test '
+    'again)',
+    ('README.md', '# a fresh environment, exactly the tested set (what '
+     '`make` does)'):
+    'installs packages into the active environment: what the set-up did',
+    ('docs/benchmarks.md',
+     'python tools/benchmark.py --device cuda --amp --channels-last'):
+    'needs a CUDA device',
+    ('docs/distributed.md', '# on node 0 (address 10.0.0.1)'):
+    'needs two machines',
+    ('docs/federated.md', 'make demo-fedgen     # FedGen vs FedAvg on '
+     'digits, 3 seeds -> work_dirs/demo_fedgen/summary.json'):
+    'a make target: make would check (and may reinstall) the environment '
+    'this test runs in; tests/test_federated/test_demo_fedgen.py runs the '
+    'demo',
+    ('docs/federated.md', 'pip install -e ".[fed]"'):
+    'installs a package into the active environment',
+    ('docs/federated.md', 'export FLWR_HOME=$PWD/work_dirs/flwr_home'
+     '          # Flower writes its state here'):
+    'needs the [fed] extra and starts Flower servers that run until '
+    'stopped; tests/test_federated/test_flower_e2e.py runs this deployment',
+    ('docs/segmentation.md', 'python tools/train.py configs/teachers/'
+     'deeplabv3_r50-d8_camvid.py   # teacher'):
+    'needs the CamVid dataset',
+}
+
+_DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
+                  'train_cfg.val_interval=4 global_batch_size=16')
+#: Command prefix (environment assignments stripped) -> options appended to
+#: shorten it; the first matching prefix applies. Later options of
+#: --cfg-options override earlier ones.
+SHORTER: List[Tuple[str, str]] = [
+    ('python tools/train.py configs/teachers/digits_convnet.py',
+     '--cfg-options train_cfg.max_epochs=3'),
+    ('tools/dist_train.sh configs/dfq_digits.py 2 --work-dir '
+     'work_dirs/dfq_digits_2p --resume',
+     '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
+     'global_batch_size=16'),
+    ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
+    ('tools/dist_train.sh configs/dfq_digits.py', _DIGITS_ROUNDS),
+    ('.venv/bin/python tools/stress_dist.py', '--runs 1'),
+    ('python tools/synthesize.py configs/deepinv_digits.py',
+     '--cfg-options model.synthesizer.iterations=2'),
+    ('python tools/benchmark.py',
+     '--configs configs/dfad_digits.py --batch 2 --repeats 1 --warmup 0 '
+     '--bank-sizes 64'),
+    ('python tools/dataset_converters/street_scenes.py',
+     '--num-train 16 --num-val 8 --num-test 8'),
+    ('python tools/train.py configs/teachers/deeplabv3_street_scenes.py',
+     '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
+    ('python tools/train.py configs/ddad_deeplabv3_street_scenes.py',
+     '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2 '
+     'global_batch_size=4'),
+]
+#: What only a config example assigns at the top level.
+CONFIG_KEYS = re.compile(r'^(_base_|\w+_dataloader)\s*=', re.M)
+#: Seconds a block may take.
+TIMEOUT = 600
+
+
+class Block(NamedTuple):
+    doc: str
+    line: int  # of the opening fence
+    lang: str
+    text: str
+
+    @property
+    def key(self) -> Tuple[str, str]:
+        return self.doc, self.text.splitlines()[0].strip()
+
+    def __str__(self) -> str:
+        return f'{self.doc}:{self.line}'
+
+
+def blocks(doc: str) -> List[Block]:
+    """The fenced ``bash`` and ``python`` blocks of ``doc``, in order."""
+    with open(osp.join(ROOT, doc)) as f:
+        text = f.read()
+    out = []
+    for m in re.finditer(r'^```(\w*)\n(.*?)^```', text, re.M | re.S):
+        if m.group(1) in ('bash', 'python'):
+            out.append(Block(doc, text.count('\n', 0, m.start()) + 1,
+                             m.group(1), m.group(2)))
+    return out
+
+
+def shortened(script: str) -> Tuple[str, List[str]]:
+    """``script`` with the :data:`SHORTER` options appended to the commands
+    they match, and the prefixes used."""
+    lines = re.sub(r'\s*\\\n\s*', ' ', script).splitlines()
+    used = []
+    for i, line in enumerate(lines):
+        code, sep, comment = line.partition(' #')
+        command = re.sub(r'^(\s*\w+=\S+\s+)*', '', code).strip()
+        command = ' '.join(command.split())
+        for prefix, extra in SHORTER:
+            if command.startswith(prefix):
+                lines[i] = f'{code.rstrip()} {extra}' + (
+                    f' {sep.strip()}{comment}' if sep else '')
+                used.append(prefix)
+                break
+    return '\n'.join(lines) + '\n', used
+
+
+def sandbox(root, teacher: str) -> str:
+    """A copy of the repository's files (what a clone holds), the
+    environment linked as ``.venv`` and ``make demo``'s teacher cache."""
+    files = subprocess.run(
+        ['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
+        cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        src = osp.join(ROOT, rel)
+        if osp.isfile(src):
+            dst = osp.join(root, rel)
+            os.makedirs(osp.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+    os.symlink(sys.prefix, osp.join(root, '.venv'))
+    cache = osp.join(root, 'work_dirs', 'digits_teacher')
+    os.makedirs(cache)
+    shutil.copy2(teacher, osp.join(cache, 'teacher.pth'))
+    return str(root)
+
+
+def environment(root: str) -> dict:
+    """An activated environment: this interpreter's ``bin`` first on the
+    PATH, the copy's package first on the import path, one thread per
+    process, a free port for torchrun."""
+    env = dict(os.environ)
+    for key in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                'MASTER_PORT', 'PORT', 'PYTHON'):
+        env.pop(key, None)
+    env.update(
+        PATH=osp.dirname(sys.executable) + os.pathsep + env['PATH'],
+        VIRTUAL_ENV=sys.prefix,
+        PYTHONPATH=root,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PORT=str(free_port()))
+    return env
+
+
+#: Checks a config example (argument: its path): builds its model and
+#: draws a batch from each of its loaders.
+CONFIG_CHECK = textwrap.dedent('''
+    import sys
+    import mmdfkd  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    from mmdfkd.registry import MODELS
+    cfg = Config.fromfile(sys.argv[1])
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope') or 'mmdfkd'):
+        if cfg.get('model', {}).get('type'):
+            MODELS.build(cfg.model)
+        for key in cfg:
+            if key.endswith('_dataloader'):
+                next(iter(Runner.build_dataloader(cfg[key].to_dict())))
+    print('config example ok')
+''')
+
+
+def run_block(block: Block, root: str, scripts: List[str]) -> str:
+    env = environment(root)
+    if block.lang == 'bash':
+        script, _ = shortened(block.text)
+        args = ['bash', '-e', '-c', script]
+    elif CONFIG_KEYS.search(block.text):
+        path = osp.join(root, 'configs', '_doc_example.py')
+        with open(path, 'w') as f:
+            f.write(block.text)
+        args = [sys.executable, '-c', CONFIG_CHECK, path]
+    else:
+        args = [sys.executable, '-c', '\n'.join(scripts + [block.text])]
+        scripts.append(block.text)
+    proc = run_bounded(args, TIMEOUT, cwd=root, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    assert proc.returncode == 0, (
+        f'{block} failed ({proc.returncode}):\n{block.text}\n'
+        f'--- output (end) ---\n{proc.stdout[-6000:]}')
+    return proc.stdout
+
+
+def test_skip_and_shorten_lists_match_the_documents():
+    """Every skipped block exists, and every shortening rule is used."""
+    keys = {b.key for doc in DOCS for b in blocks(doc)}
+    assert set(SKIPPED) <= keys, set(SKIPPED) - keys
+    used = {p for doc in DOCS for b in blocks(doc) if b.lang == 'bash'
+            for p in shortened(b.text)[1]}
+    assert used == {p for p, _ in SHORTER}
+
+
+def test_shortened_appends_before_comments():
+    script, used = shortened(
+        'OMP_NUM_THREADS=1 tools/dist_train.sh configs/dfq_digits.py 2 \\\n'
+        '    --work-dir x   # two processes\n'
+        'python tools/test.py a b\n')
+    assert script.splitlines() == [
+        'OMP_NUM_THREADS=1 tools/dist_train.sh configs/dfq_digits.py 2 '
+        f'--work-dir x {_DIGITS_ROUNDS} # two processes',
+        'python tools/test.py a b'
+    ]
+    assert used == ['tools/dist_train.sh configs/dfq_digits.py']
+
+
+def run_document(doc: str, root: str) -> None:
+    scripts: List[str] = []
+    for block in blocks(doc):
+        if block.key not in SKIPPED:
+            run_block(block, root, scripts)
+
+
+@pytest.fixture(scope='module')
+def document_runs(request, trained_teacher, tmp_path_factory):
+    """The selected documents' runs, two at a time (the blocks of one
+    document run in order)."""
+    selected = sorted({
+        item.callspec.params['doc'] for item in request.session.items
+        if item.originalname == 'test_command_blocks_run'
+    }, key=DOCS.index)
+    pool = ThreadPoolExecutor(max_workers=2)
+    runs: Dict[str, Future] = {}
+    for doc in selected:
+        root = sandbox(tmp_path_factory.mktemp('clone'), trained_teacher)
+        runs[doc] = pool.submit(run_document, doc, root)
+    yield runs
+    pool.shutdown(wait=True)
+
+
+@pytest.mark.parametrize('doc', [d for d in DOCS if blocks(d)])
+def test_command_blocks_run(doc, document_runs):
+    document_runs[doc].result()
+
+
+def _flags(paragraph_start: str) -> List[str]:
+    with open(osp.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    paragraph = text[text.index(paragraph_start):].split('\n\n')[0]
+    return sorted(set(re.findall(r'`(--[\w-]+)`', paragraph)))
+
+
+@pytest.mark.parametrize('tool,start', [
+    ('tools/train.py', "`tools/train.py` takes mmseg's training flags"),
+    ('tools/test.py', "`tools/test.py` takes mmseg's test flags"),
+])
+def test_readme_flags_are_the_tools(tool, start):
+    """The README once listed --resume and --amp for tools/test.py, which
+    has neither."""
+    flags = _flags(start)
+    assert len(flags) >= 5
+    out = subprocess.run([sys.executable, osp.join(ROOT, tool), '--help'],
+                         cwd=ROOT, capture_output=True, text=True,
+                         timeout=120).stdout
+    accepted = set(re.findall(r'(--[\w-]+)', out))
+    assert set(flags) <= accepted, set(flags) - accepted
