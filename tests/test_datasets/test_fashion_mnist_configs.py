@@ -1,7 +1,7 @@
 """The Fashion-MNIST configs: the supervised ones (teachers, students from
 scratch) train and test through the runner on tiny files in the official
-layout; the teachers export the weights the distillation configs read; tools/train.py stops early on a missing or
-misnamed data folder."""
+layout; the teachers export the weights the distillation configs read;
+tools/train.py stops early on a missing or misnamed data folder."""
 import glob
 import os.path as osp
 
