@@ -50,6 +50,7 @@ from mmdfkd.benchmark.quality_report import (METRIC, grid_figure,
                                              plot_curves)
 from mmdfkd.benchmark.rounds import scale_rounds
 from mmdfkd.engine import build_runner
+from mmdfkd.engine.work_dir import earlier_run
 from mmdfkd.tasks import TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -101,6 +102,10 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='overrides for every method config')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help="replace the methods' runs of an earlier report in --work-dir "
+        '(their checkpoints and exports)')
     args = parser.parse_args(argv)
     task = TASKS[args.task]
     args.methods = args.methods or list(task.methods)
@@ -119,6 +124,16 @@ def parse_args(argv=None):
     args.work_dir = osp.abspath(args.work_dir
                                 or osp.join('work_dirs', 'quality',
                                             args.task))
+    earlier = [
+        osp.relpath(d, args.work_dir) for m in args.methods
+        for d in (osp.join(args.work_dir, m),
+                  osp.join(args.work_dir, m, 'probe')) if earlier_run(d)
+    ]
+    if earlier and not args.overwrite:
+        # before the teacher is evaluated: nothing is computed in vain
+        parser.error(f'{args.work_dir} holds the runs of an earlier report '
+                     f'({", ".join(earlier)}); pass another --work-dir, or '
+                     '--overwrite to replace them')
     return args
 
 
@@ -174,14 +189,15 @@ def run_env(threads: int) -> dict:
     return env
 
 
-def train(config: str, work_dir: str, env: dict) -> dict:
-    """``tools/train.py config --work-dir work_dir`` in a subprocess, its
-    output in ``work_dir/train.log``; the load average is sampled every 5
-    seconds while it runs."""
+def train(config: str, work_dir: str, env: dict,
+          overwrite: bool = False) -> dict:
+    """``tools/train.py config --work-dir work_dir [--overwrite]`` in a
+    subprocess, its output in ``work_dir/train.log``; the load average is
+    sampled every 5 seconds while it runs."""
     os.makedirs(work_dir, exist_ok=True)
     log_path = osp.join(work_dir, 'train.log')
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir]
+           '--work-dir', work_dir] + (['--overwrite'] if overwrite else [])
     start = time.time()
     loads = [os.getloadavg()[0]]
     with open(log_path, 'w') as log:
@@ -301,7 +317,7 @@ def probe_rounds(name: str, config: str, teacher_ckpt: str, args,
     os.makedirs(work_dir, exist_ok=True)
     cfg_path = osp.join(work_dir, 'config.py')
     run_config(config, teacher_ckpt, args, probe=True).dump(cfg_path)
-    run = train(cfg_path, work_dir, env)
+    run = train(cfg_path, work_dir, env, args.overwrite)
     if run['returncode']:
         raise RuntimeError(f'probe failed: {log_tail(run["log"])}')
     with open(osp.join(work_dir, 'val_curve.json')) as f:
@@ -345,7 +361,7 @@ def run_method(name: str, config: str, teacher_ckpt: str, teacher: dict,
     cfg.dump(cfg_path)
     print(f'[quality] {name}: {entry["rounds_planned"]} rounds, at most '
           f'{args.budget:.0f} s ({args.clock}) of training')
-    run = train(cfg_path, work_dir, env)
+    run = train(cfg_path, work_dir, env, args.overwrite)
     entry.update(run_config=cfg_path, log=run['log'], load=run['load'],
                  wall_seconds=run['wall_seconds'])
     if run['returncode']:

@@ -51,6 +51,29 @@ def test_arguments(tool, tmp_path, capsys):
         assert message in capsys.readouterr().err
 
 
+
+def test_an_earlier_report_is_refused_before_any_work(tool, tmp_path,
+                                                      capsys):
+    """Rerunning into the work dir of an earlier report stopped at every
+    method (tools/train.py refuses a work dir holding a run) after the
+    teacher was evaluated; it is refused at once, --overwrite replaces."""
+    work = tmp_path / 'report'
+    (work / 'dfq' / 'probe').mkdir(parents=True)
+    (work / 'dfq' / 'probe' / 'iter_3.pth').write_bytes(b'')
+    (work / 'dfad').mkdir()
+    (work / 'dfad' / 'summary.json').write_text('{}')  # no run
+    with pytest.raises(SystemExit):
+        tool.parse_args(['digits', '--methods', 'dfq', 'dfad',
+                         '--work-dir', str(work)])
+    err = capsys.readouterr().err
+    assert 'holds the runs of an earlier report (dfq/probe)' in err
+    assert '--overwrite' in err
+    args = tool.parse_args(['digits', '--methods', 'dfq', 'dfad',
+                            '--work-dir', str(work), '--overwrite'])
+    assert args.overwrite
+    assert tool.parse_args(['digits', '--methods', 'dfad', '--work-dir',
+                            str(work)]).overwrite is False
+
 def test_report_of_two_methods(tool, trained_teacher, tmp_path, one_thread):
     work = tmp_path / 'quality'
     summary = tool.main([
