@@ -7,7 +7,7 @@ from tests.conftest import load_cfg
 
 
 def test_online_method_cosine_follows_the_length():
-    cfg = load_cfg('configs/dfad_digits.py')  # 2400 rounds, cosine
+    cfg = load_cfg('configs/ddad_digits.py')  # 1200 rounds, cosine
     scale_rounds(cfg, 600)
     assert cfg.train_cfg.max_iters == 600
     (cosine, ) = cfg.param_scheduler.student
@@ -15,6 +15,14 @@ def test_online_method_cosine_follows_the_length():
     # the constant generator schedule has nothing to stretch
     assert cfg.param_scheduler.generator[0] == dict(
         type='ConstantLR', factor=1.0, by_epoch=False)
+
+
+def test_dfad_decays_keep_their_proportions():
+    cfg = load_cfg('configs/dfad_digits.py')  # 2400 rounds, ×0.1 at 20/40 %
+    scale_rounds(cfg, 600)
+    for player in ('generator', 'student'):
+        (steps, ) = cfg.param_scheduler[player]
+        assert steps.milestones == [120, 240]
 
 
 def test_two_stage_rdskd_keeps_its_proportions():
