@@ -11,7 +11,7 @@ CONSTRAINTS := requirements/constraints.txt
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: demo demo-fmnist demo-seg demo-fedgen test env clean \
-	data-fashion-mnist
+	data-fashion-mnist gpu-wheels
 
 env: $(VENV)/.installed
 
@@ -42,8 +42,9 @@ demo-fmnist: env data-fashion-mnist
 demo-seg: env
 	$(PY) tools/demo_seg.py
 
-# FedGen vs FedAvg on digits (K = 10 clients, Dirichlet 0.1), 3 seeds:
-# work_dirs/demo_fedgen/summary.json
+# FedGen vs FedAvg, 3 seeds: Fashion-MNIST (K = 20 clients, Dirichlet 0.1)
+# when data/fashion_mnist holds its files (make data-fashion-mnist), the
+# bundled digits (K = 10) otherwise; work_dirs/demo_fedgen/summary.json
 demo-fedgen: env
 	$(PY) tools/demo_fedgen.py
 
@@ -71,6 +72,24 @@ $(FMNIST_DIR)/%.gz:
 	  fi; }
 	@mkdir -p $(FMNIST_DIR)
 	ln -sf $(FMNIST_SYSTEM)/$*.gz $@
+
+# Wheels of the OpenMMLab stack (pure Python) and of the few dependencies a
+# lent GPU machine's image lacks, for Python 3.12 on x86-64, into
+# $(GPU_WHEELS) (git-ignored): tools/gpu_check.sh installs them there with
+# --no-deps, so that machine's own torch stays. See docs/benchmarks.md.
+GPU_WHEELS := .gpu_wheels
+GPU_PLATFORMS := manylinux_2_28_x86_64 manylinux_2_17_x86_64 \
+	manylinux2014_x86_64 any
+
+# Emptied first: two versions of one package would stop the install there.
+gpu-wheels:
+	rm -rf $(GPU_WHEELS)
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: \
+		--python-version 3.12 --implementation cp \
+		$(addprefix --platform ,$(GPU_PLATFORMS)) \
+		-c $(CONSTRAINTS) -r requirements/gpu_wheels.txt -d $(GPU_WHEELS)
+	@du -sh $(GPU_WHEELS) | awk '{print "$(GPU_WHEELS): " $$1 \
+		" (the device tool carries at most 64 MiB)"}'
 
 test: env
 	$(PY) -m pytest -q tests

@@ -50,8 +50,9 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--iters', type=int, default=1,
                         help='iterations per timed run')
-    parser.add_argument('--bank-sizes', type=int, nargs='+',
-                        default=[4096, 40960, 409600])
+    parser.add_argument('--bank-sizes', type=int, nargs='*',
+                        default=[4096, 40960, 409600],
+                        help='memory bank sizes to time (none: skip)')
     parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall',
                         help='wall time, or the process CPU time (steadier '
                         'on a machine shared with other jobs)')
@@ -60,6 +61,10 @@ def parse_args(argv=None):
                         help='mixed precision (bf16 autocast on CPU, '
                         'fp16 AmpOptimWrapper on CUDA)')
     parser.add_argument('--channels-last', action='store_true')
+    parser.add_argument('--syncs', action='store_true',
+                        help='also count host-device synchronisations per '
+                        'iteration (CUDA sync debug mode on a GPU, host '
+                        'reads of tensor values on a CPU)')
     parser.add_argument('--quick', action='store_true',
                         help='reduced setting: batch 8, 3 repeats')
     parser.add_argument('--out', help='write the results as JSON here')
@@ -113,14 +118,14 @@ def main(argv=None) -> dict:
         img_size=args.img_size, repeats=args.repeats, warmup=args.warmup,
         iters=args.iters, bank_sizes=args.bank_sizes, device=device,
         amp=args.amp, channels_last=args.channels_last, clock=args.clock,
-        progress=lambda line: print(
+        syncs=args.syncs, progress=lambda line: print(
             f'[{time.perf_counter() - start:6.0f} s] {line}', flush=True))
     result['setting'] = dict(
         configs=args.configs, teacher=args.teacher, student=args.student,
         batch=args.batch, img_size=args.img_size, threads=args.threads,
         repeats=args.repeats, warmup=args.warmup, iters=args.iters,
         amp=args.amp, channels_last=args.channels_last, quick=args.quick,
-        clock=args.clock,
+        clock=args.clock, syncs=args.syncs,
         command='python tools/benchmark.py ' + ' '.join(
             sys.argv[1:] if argv is None else argv))
     result['machine'] = machine(device)

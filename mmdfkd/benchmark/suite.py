@@ -6,6 +6,7 @@ import torch
 from .cases import (Built, Case, bank_costs, load_method, student_case,
                     synthesizer_case)
 from .measure import interleaved_times, median
+from .syncs import count_syncs
 
 
 def build_cases(configs: List[str], teacher: Optional[str],
@@ -41,9 +42,11 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
                   device: torch.device = torch.device('cpu'),
                   amp: bool = False, channels_last: bool = False,
                   progress: Optional[Callable[[str], None]] = None,
-                  clock: str = 'wall') -> dict:
+                  clock: str = 'wall', syncs: bool = False) -> dict:
     """Time every case against its floor (interleaved) and the memory
-    bank for ``bank_sizes``; return the results as plain data."""
+    bank for ``bank_sizes``; return the results as plain data. With
+    ``syncs``, each entry also gets ``syncs_per_iter``
+    (:func:`sync_counts`)."""
     cases = build_cases(configs, teacher, student, batch_size, img_size,
                         iters, device, amp, channels_last, progress)
     steps = {}
@@ -81,6 +84,8 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
                             method_lo=times.get(f'{i}.method_lo'),
                             floor=times[f'{i}.floor']),
             **extra, **case.extra))
+        if syncs:
+            entries[-1].update(sync_counts(case, device))
     result = dict(entries=entries)
     cmi = [c for c in cases if c.extra.get('num_negatives')]
     if bank_sizes:
@@ -90,6 +95,22 @@ def run_benchmark(configs: List[str], teacher: Optional[str] = None,
                                            batch_size, repeats, device,
                                            clock)
     return result
+
+
+def sync_counts(case: Case, device: torch.device) -> dict:
+    """Host–device synchronisations per iteration of ``case`` (run after
+    the timing, so first-call paths are behind it): for a pool
+    synthesizer the difference of a round of ``1 + iters`` inner steps
+    and a round of 1 step, divided by ``iters`` (what the round does once
+    cancels out, as for its time); otherwise one call's count divided by
+    ``iters``. :func:`mmdfkd.benchmark.syncs.count_syncs` says what is
+    counted on each device."""
+    method = count_syncs(case.method, device)
+    if case.method_lo is None:
+        return dict(syncs_per_iter=method / case.iters)
+    lo = count_syncs(case.method_lo, device)
+    return dict(syncs_per_iter=(method - lo) / case.iters,
+                syncs_per_round=lo - (method - lo) / case.iters)
 
 
 def paired_ratio(method: List[float], method_lo: Optional[List[float]],
@@ -103,14 +124,20 @@ def paired_ratio(method: List[float], method_lo: Optional[List[float]],
 
 def format_table(result: Dict) -> str:
     """The entries and bank costs as a Markdown table."""
-    lines = ['| step | ms/iter | floor ms | ratio | paired ratio | '
-             'peak MiB | floor |', '|---|---:|---:|---:|---:|---:|---|']
+    syncs = any('syncs_per_iter' in e for e in result['entries'])
+    head = '| step | ms/iter | floor ms | ratio | paired ratio | peak MiB |'
+    rule = '|---|---:|---:|---:|---:|---:|'
+    if syncs:
+        head, rule = head + ' syncs/iter |', rule + '---:|'
+    lines = [head + ' floor |', rule + '---|']
     for e in result['entries']:
         mem = e['peak_mem_mb']
+        sync = f" {e.get('syncs_per_iter', float('nan')):g} |" if syncs else ''
         lines.append(
             f"| {e['name']} | {e['ms_per_iter']:.1f} | {e['floor_ms']:.1f} "
             f"| {e['ratio_to_floor']:.2f} | {e['ratio_paired']:.2f} | "
-            f"{'n/a' if mem is None else f'{mem:.0f}'} | {e['floor']} |")
+            f"{'n/a' if mem is None else f'{mem:.0f}'} |{sync} "
+            f"{e['floor']} |")
     if result.get('memory_bank'):
         lines += ['', '| bank size | draw + push ms |', '|---:|---:|']
         for b in result['memory_bank']:

@@ -1,5 +1,6 @@
-"""The server: FedAvg aggregation weighted by sample counts and FedGen's
-generator step from the clients' heads and label counts."""
+"""The server: FedAvg aggregation weighted by sample counts (also
+FedProx's), and FedGen's generator step from the clients' heads and label
+counts."""
 import copy
 from typing import Dict, List, Optional, Sequence
 
@@ -8,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .client import ClientUpdate, regulariser_weight
+from .client import ClientUpdate, check_generator, regulariser_weight
 
 
 def weighted_average(states: Sequence[Dict[str, torch.Tensor]],
@@ -48,19 +49,21 @@ def diversity_loss(noise: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
 
 
 class FedGenServer:
-    """Server state of FedGen (or of FedAvg when ``generator`` is None).
+    """Server state of FedGen, or of FedAvg / FedProx when ``generator``
+    is None.
 
     A round: :meth:`round_config` says what to broadcast, the clients
-    train, :meth:`finish_round` checks their label spaces, averages their
+    train, :meth:`finish_round` checks their replies, averages their
     models by sample count and (FedGen) trains the generator so that
     every client's head classifies G(ε, y) as y, client k's term weighted
     by its share n_{k,y} / Σ_j n_{j,y} of label y, plus the diversity
-    term.
+    term. FedProx differs from FedAvg only on the clients (the proximal
+    weight μ it broadcasts).
 
     Args:
         model (nn.Module): The global model (a classifier with ``head``).
         generator (nn.Module, optional): The feature generator; None runs
-            FedAvg. Defaults to None.
+            FedAvg (or FedProx with ``prox_mu > 0``). Defaults to None.
         num_classes (int): Label space every client must share.
             Defaults to 10.
         gen_steps (int): Generator updates per round. Defaults to 50.
@@ -69,9 +72,13 @@ class FedGenServer:
             Defaults to 1e-3.
         diversity_weight (float): Weight of :func:`diversity_loss`.
             Defaults to 1.0.
-        reg_weight (float): Clients' regulariser weight α_0 at round 1.
+        reg_weight (float): Clients' teacher-term weight α_0 at round 1.
             Defaults to 1.0.
-        reg_decay (float): α_t decay per round. Defaults to 0.98.
+        latent_weight (float): Clients' latent-matching weight β_0 at
+            round 1 (0: the term is off). Defaults to 0.0.
+        reg_decay (float): α_t and β_t decay per round. Defaults to 0.98.
+        prox_mu (float): FedProx's μ broadcast to the clients (0: none).
+            Defaults to 0.0.
         seed (int): Seed of the generator's noise and labels.
             Defaults to 0.
     """
@@ -85,13 +92,19 @@ class FedGenServer:
                  gen_lr: float = 1e-3,
                  diversity_weight: float = 1.0,
                  reg_weight: float = 1.0,
+                 latent_weight: float = 0.0,
                  reg_decay: float = 0.98,
+                 prox_mu: float = 0.0,
                  seed: int = 0) -> None:
         if generator is not None and generator.num_classes != num_classes:
             raise ValueError(
                 f'the generator has {generator.num_classes} classes but '
                 f'the server expects {num_classes}: build both with the '
                 'same num_classes')
+        if generator is not None:
+            check_generator(model, generator)
+        if prox_mu < 0:
+            raise ValueError(f'prox_mu must be >= 0, got {prox_mu}')
         self.model = model
         self.generator = generator
         self.num_classes = num_classes
@@ -99,7 +112,9 @@ class FedGenServer:
         self.gen_batch_size = gen_batch_size
         self.diversity_weight = diversity_weight
         self.reg_weight = reg_weight
+        self.latent_weight = latent_weight
         self.reg_decay = reg_decay
+        self.prox_mu = prox_mu
         self.rng = torch.Generator().manual_seed(seed)
         self.optimizer = None
         if generator is not None:
@@ -112,16 +127,24 @@ class FedGenServer:
 
     def round_config(self, server_round: int) -> dict:
         """What the clients need for round ``server_round`` (>= 1):
-        ``reg_weight`` (α_t, 0 while no generator is ready) and
-        ``label_probs`` (the global label distribution)."""
-        weight = 0.0
+        ``reg_weight`` (α_t) and ``latent_weight`` (β_t), both 0 while no
+        generator is ready, ``prox_mu`` and ``label_probs`` (the global
+        label distribution)."""
+        reg = latent = 0.0
         if self.generator is not None and self.generator_ready:
-            weight = regulariser_weight(server_round, self.reg_weight,
+            reg = regulariser_weight(server_round, self.reg_weight,
+                                     self.reg_decay)
+            latent = regulariser_weight(server_round, self.latent_weight,
                                         self.reg_decay)
-        return dict(reg_weight=weight, label_probs=self.label_probs.clone())
+        return dict(
+            reg_weight=reg,
+            latent_weight=latent,
+            prox_mu=float(self.prox_mu),
+            label_probs=self.label_probs.clone())
 
     def check_update(self, update: ClientUpdate) -> None:
-        """Refuse a client whose label space differs from the server's."""
+        """Refuse a client whose label space or model architecture differs
+        from the server's (and its generator's)."""
         counts = np.asarray(update.label_counts)
         head = self.model.head.weight.shape[0]
         got = update.state.get('head.weight')
@@ -134,6 +157,26 @@ class FedGenServer:
                 f'server and its generator use {self.num_classes} classes: '
                 'every client must be built with the same num_classes and '
                 'report counts for all of them (zeros for absent classes)')
+        width = self.model.head.weight.shape[1]
+        if got is not None and got.shape[1] != width:
+            made = ('its generator makes' if self.generator is not None
+                    else 'the global model uses')
+            raise ValueError(
+                f'client {update.client_id}\'s head takes {got.shape[1]}-d '
+                f'features, but {made} {width}-d latents: build every '
+                'client\'s model with the latent_dim of the server\'s model '
+                'and generator')
+        expected = self.model.state_dict()
+        for key, value in expected.items():
+            if key not in update.state or \
+                    update.state[key].shape != value.shape:
+                shape = (tuple(update.state[key].shape)
+                         if key in update.state else 'missing')
+                raise ValueError(
+                    f'client {update.client_id}\'s model differs from the '
+                    f'global model: {key!r} is {shape}, expected '
+                    f'{tuple(value.shape)}: every client must build the '
+                    'server\'s model config')
 
     def heads(self, updates: Sequence[ClientUpdate]) -> List[nn.Module]:
         """A frozen copy of every client's head."""

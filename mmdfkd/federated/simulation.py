@@ -99,8 +99,7 @@ def simulate(server: FedGenServer,
             model = copy.deepcopy(server.model)
             try:
                 update = client_update(cid, model, images, labels,
-                                       server.num_classes, local_cfg,
-                                       cfg['reg_weight'], cfg['label_probs'],
+                                       server.num_classes, local_cfg, cfg,
                                        generator, client_seed(seed, t, cid))
                 if dropout is not None and dropout(t, cid):
                     raise ClientDropout('dropped mid-round: it trained but '
@@ -114,7 +113,8 @@ def simulate(server: FedGenServer,
                                f'({dropouts}); nothing to aggregate')
         metrics = server.finish_round(updates)
         metrics.update(client_means(updates))
-        metrics['reg_weight'] = cfg['reg_weight']
+        metrics.update(reg_weight=cfg['reg_weight'],
+                       latent_weight=cfg['latent_weight'])
         if evaluate is not None:
             metrics.update(evaluate(server.model))
         if dropouts:

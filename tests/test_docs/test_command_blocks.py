@@ -47,13 +47,28 @@ SKIPPED: Dict[Tuple[str, str], str] = {
     ('docs/benchmarks.md',
      'python tools/benchmark.py --device cuda --amp --channels-last'):
     'needs a CUDA device',
+    ('docs/benchmarks.md', '# pinned wheels into the git-ignored '
+     '.gpu_wheels/ (20 wheels, 15 MiB;'):
+    'downloads wheels from PyPI; the dry run is '
+    'tests/test_tools/test_gpu_check.py',
     ('docs/distributed.md', '# on node 0 (address 10.0.0.1)'):
     'needs two machines',
-    ('docs/federated.md', 'make demo-fedgen     # FedGen vs FedAvg on '
-     'digits, 3 seeds -> work_dirs/demo_fedgen/summary.json'):
-    'a make target: make would check (and may reinstall) the environment '
-    'this test runs in; tests/test_federated/test_demo_fedgen.py runs the '
-    'demo',
+    ('docs/federated.md', 'make data-fashion-mnist   # Fashion-MNIST'
+     "'s official files -> data/fashion_mnist"):
+    'make targets: make would check (and may reinstall) the environment '
+    'this test runs in, and data-fashion-mnist installs a Debian package; '
+    'tests/test_federated/test_demo_fedgen.py runs the demo',
+    ('docs/federated.md', 'OMP_NUM_THREADS=1 python tools/fed_benchmark.py'
+     '   # the grid -> work_dirs/fed_benchmark/{summary.json,results.md,'
+     'curves_alpha*.png}'):
+    "needs Fashion-MNIST's files and takes about 2 hours; "
+    'tests/test_federated/test_benchmark.py runs the grid on small data',
+    ('docs/federated.md', 'OMP_NUM_THREADS=1 python tools/'
+     'flower_vs_simulation.py --method fedgen --rounds 3 --splits val test'
+     ' --timeout 900   # K = 20, α = 0.1, seed 0 -> work_dirs/flower_vs_sim/'
+     'comparison.json'):
+    "needs the [fed] extra and Fashion-MNIST's files; "
+    'tests/test_federated/test_flower_e2e.py runs this tool on digits',
     ('docs/federated.md', 'pip install -e ".[fed]"'):
     'installs a package into the active environment',
     ('docs/federated.md', 'export FLWR_HOME=$PWD/work_dirs/flwr_home'

@@ -132,3 +132,78 @@ def test_default_config_path_resolves_from_anywhere(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # e.g. a SuperExec's working directory
     cfg = load_config('configs/federated/fedgen_digits.py')
     assert cfg.partition.num_clients == 10
+
+
+def test_replies_are_ordered_and_named_by_partition(server_identity):
+    server = make_server()
+    strategy = FedGenStrategy(server, min_train_nodes=2,
+                              min_available_nodes=2)
+    msgs = list(strategy.configure_train(
+        1, to_record(server.model.state_dict()), ConfigRecord(),
+        FakeGrid([7, 8])))
+    by_node = {m.metadata.dst_node_id: m for m in msgs}
+    r7, _ = reply(by_node[7], 1, [4, 0, 2])
+    r8, _ = reply(by_node[8], 2, [0, 10, 2])
+    r7.content['metrics']['partition-id'] = 1
+    r8.content['metrics']['partition-id'] = 0
+    seen = []
+    finish = server.finish_round
+    server.finish_round = lambda ups: seen.extend(ups) or finish(ups)
+    strategy.aggregate_train(1, [r7, r8])
+    # the simulation's order (partition 0 first) whatever the reply order
+    assert [u.client_id for u in seen] == [0, 1]
+    assert [u.num_examples for u in seen] == [12, 6]
+    assert 'partition-id' not in seen[0].metrics
+    assert strategy.round_logs[-1].participants == [0, 1]
+
+
+def test_fedprox_mu_and_the_latent_weight_travel(server_identity):
+    torch.manual_seed(0)
+    model = FedClassifier(num_classes=3, latent_dim=8, base_channels=4)
+    prox = FedGenStrategy(FedGenServer(model, None, 3, prox_mu=0.05),
+                          min_train_nodes=1, min_available_nodes=1)
+    msg, = prox.configure_train(1, to_record(model.state_dict()),
+                                ConfigRecord(), FakeGrid([5]))
+    conf = msg.content['config']
+    # Flower's own FedProx strategy uses the key 'proximal-mu'
+    assert conf['proximal-mu'] == 0.05 and conf['latent-weight'] == 0.0
+    server = make_server()
+    server.latent_weight = 2.0
+    gen = FedGenStrategy(server, min_train_nodes=1, min_available_nodes=1)
+    msg, = gen.configure_train(1, to_record(server.model.state_dict()),
+                               ConfigRecord(), FakeGrid([5]))
+    r, _ = reply(msg, 1, [4, 0, 2])
+    arrays, _ = gen.aggregate_train(1, [r])
+    msg, = gen.configure_train(2, arrays, ConfigRecord(), FakeGrid([5]))
+    assert msg.content['config']['latent-weight'] == pytest.approx(1.96)
+    assert msg.content['config']['proximal-mu'] == 0.0
+
+
+def test_client_app_trains_fedprox(server_identity, tmp_path):
+    from flwr.app import Context
+    from mmengine.config import Config
+
+    from mmdfkd.federated.experiment import build_server
+    from mmdfkd.federated.flower.client_app import train
+    from tests.conftest import ROOT
+
+    base = f'{ROOT}/configs/federated/fedgen_digits.py'
+    cfg_file = tmp_path / 'tiny.py'
+    cfg_file.write_text(f'_base_ = [{base!r}]\nlocal = dict(steps=3)\n'
+                        'fedprox = dict(mu=0.5)\n')
+    cfg = Config.fromfile(str(cfg_file))
+    server = build_server(cfg, 'fedprox', seed=0)
+    strategy = FedGenStrategy(server, min_train_nodes=1,
+                              min_available_nodes=1)
+    msg, = strategy.configure_train(
+        1, to_record(server.model.state_dict()), ConfigRecord({'seed': 0}),
+        FakeGrid([5]))
+    context = Context(run_id=1, node_id=5,
+                      node_config={'partition-id': 1, 'num-partitions': 3},
+                      state=RecordDict(), run_config={'config': str(cfg_file)})
+    out = train(msg, context)
+    metrics = out.content['metrics']
+    assert metrics['partition-id'] == 1 and metrics['loss_prox'] > 0
+    assert metrics['loss_reg'] == 0.0
+    counts = out.content['label-counts']['counts']
+    assert sum(counts) == metrics['num-examples'] > 0

@@ -140,3 +140,51 @@ def test_label_space_mismatch_is_refused():
 def test_round_with_every_client_gone_raises():
     with pytest.raises(RuntimeError, match='dropped out'):
         small_server().finish_round([])
+
+
+def test_round_config_decays_both_generator_weights():
+    server = small_server(reg_weight=10.0, latent_weight=4.0,
+                          reg_decay=0.5, gen_steps=1)
+    # no generator trained yet: plain local training in round 1
+    first = server.round_config(1)
+    assert first['reg_weight'] == first['latent_weight'] == 0.0
+    server.finish_round([update(0, 1, [1, 1, 1, 1])])
+    third = server.round_config(3)
+    assert third['reg_weight'] == pytest.approx(10.0 * 0.5**2)
+    assert third['latent_weight'] == pytest.approx(4.0 * 0.5**2)
+    assert third['prox_mu'] == 0.0
+
+
+def test_fedprox_server_broadcasts_mu_and_averages_like_fedavg():
+    prox = small_server(generator=False, prox_mu=0.01)
+    plain = small_server(generator=False)
+    ups = [update(0, 1, [5, 5, 0, 0]), update(1, 2, [0, 0, 20, 10])]
+    prox.finish_round(ups)
+    plain.finish_round(ups)
+    assert prox.round_config(2)['prox_mu'] == 0.01
+    assert prox.round_config(2)['reg_weight'] == 0.0
+    for key, value in prox.model.state_dict().items():
+        assert torch.equal(value, plain.model.state_dict()[key])
+    with pytest.raises(ValueError, match='prox_mu'):
+        small_server(generator=False, prox_mu=-0.1)
+
+
+def test_feature_size_mismatch_is_refused():
+    # the server's own model and generator must agree
+    with pytest.raises(ValueError, match=r'16-d latents .* 8-d features'):
+        FedGenServer(small_model(4), FeatureGenerator(4, latent_dim=16), 4)
+    # a client whose model has another feature size than the generator
+    server = small_server()
+    torch.manual_seed(0)
+    other = FedClassifier(num_classes=4, latent_dim=16, base_channels=4)
+    bad = ClientUpdate(3, other.state_dict(), 4, np.array([1, 1, 1, 1]))
+    with pytest.raises(ValueError,
+                       match=r"client 3's head takes 16-d features, but "
+                       r'its generator makes 8-d latents'):
+        server.finish_round([bad])
+    # any other architecture difference is named by its parameter
+    wider = FedClassifier(num_classes=4, latent_dim=8, base_channels=6)
+    bad = ClientUpdate(4, wider.state_dict(), 4, np.array([1, 1, 1, 1]))
+    with pytest.raises(ValueError, match=r"client 4's model differs .* "
+                       r"'features.0.weight'"):
+        server.finish_round([bad])

@@ -7,8 +7,8 @@ import torch
 from mmengine.config import Config
 
 from mmdfkd.federated import FeatureGenerator, FedClassifier, FedGenServer
-from mmdfkd.federated.experiment import (accuracy, client_splits,
-                                         digits_tensors, run_method)
+from mmdfkd.federated.data import digits_tensors
+from mmdfkd.federated.experiment import accuracy, client_splits, run_method
 from mmdfkd.federated.simulation import simulate
 from tests.conftest import ROOT
 
@@ -109,3 +109,36 @@ def test_the_algorithm_does_not_import_flower():
                 names = [node.module or '']
             assert not any(n.split('.')[0] == 'flwr' or 'flower' in n
                            for n in names), (path, names)
+
+
+def test_fedprox_and_fedgen_on_tiny_fashion_mnist(fashion_root):
+    cfg = Config.fromfile(
+        f'{ROOT}/configs/federated/fedgen_fashion_mnist.py')
+    cfg.data.root = fashion_root
+    cfg.partition.update(num_clients=3, alpha=1.0, min_size=5)
+    cfg.local.update(steps=10, batch_size=16)
+    cfg.server.gen_steps = 5
+    prox = run_method(cfg, 'fedprox', seed=0, rounds=2,
+                      eval_splits=('val', 'test'))
+    assert prox['logs'][0].metrics['train_loss_prox'] > 0
+    assert 'train_loss_reg' in prox['logs'][0].metrics
+    gen = run_method(cfg, 'fedgen', seed=0, rounds=2,
+                     curve_splits=('val', 'test'))
+    second = gen['logs'][1].metrics
+    assert second['train_loss_reg'] > 0 and second['train_loss_latent'] > 0
+    assert second['latent_weight'] == pytest.approx(
+        cfg.server.latent_weight * cfg.server.reg_decay)
+    assert {'val_accuracy', 'test_accuracy'} <= set(second)
+    # the bands are easy: well above chance (10 %) after two rounds
+    assert gen['val_accuracy'] > 30
+
+
+def test_a_split_too_skewed_for_the_clients_names_the_setting():
+    cfg = Config.fromfile(f'{ROOT}/configs/federated/fedgen_digits.py')
+    cfg.partition.update(num_clients=50, alpha=0.05, min_size=20)
+    images, labels = digits_tensors('train')
+    with pytest.raises(ValueError,
+                       match=r'partition=dict\(num_clients=50, alpha=0.05, '
+                       r'min_size=20\) cannot split the 1068 training '
+                       r'samples of digits.*lower num_clients'):
+        client_splits(cfg, 0, images, labels)

@@ -1,8 +1,8 @@
 """Flower ClientApp: one client's FedGen (or FedAvg) local step.
 
-The node's data is partition ``partition-id`` of ``num-partitions`` of the
-digits train split (node config), drawn with the run's seed exactly as
-the in-process simulation draws it.
+The node's data is partition ``partition-id`` of ``num-partitions`` (node
+config) of the training split of the FL config's data set, drawn with the
+run's seed exactly as the in-process simulation draws it.
 """
 import torch
 from flwr.app import Context, Message, MetricRecord, RecordDict
@@ -10,7 +10,8 @@ from flwr.clientapp import ClientApp
 
 import mmdfkd  # noqa: F401  (the compatibility layer, registries)
 from mmdfkd.federated.client import client_update
-from mmdfkd.federated.experiment import client_splits, digits_tensors
+from mmdfkd.federated.data import load_labels, load_split
+from mmdfkd.federated.experiment import client_indices
 from mmdfkd.federated.simulation import client_seed
 from mmdfkd.registry import MODELS
 from .records import (CONFIG_KEY, GENERATOR_KEY, LABEL_COUNTS_KEY,
@@ -23,7 +24,7 @@ app = ClientApp()
 @app.train()
 def train(msg: Message, context: Context) -> Message:
     """Load the global model (and generator), train locally, reply with
-    the model, ``num-examples`` and the label counts."""
+    the model, ``num-examples``, ``partition-id`` and the label counts."""
     cfg = load_config(str(context.run_config['config']))
     partition = int(context.node_config['partition-id'])
     num_partitions = int(context.node_config['num-partitions'])
@@ -33,8 +34,11 @@ def train(msg: Message, context: Context) -> Message:
     cfg.partition.num_clients = num_partitions
     conf = msg.content[CONFIG_KEY]
     seed = int(conf['seed'])
-    images, labels = client_splits(cfg, seed,
-                                   *digits_tensors('train'))[partition]
+    # the partition is drawn from the labels; only this node's share of
+    # the images is loaded as a tensor
+    share = client_indices(cfg, seed,
+                           load_labels(cfg.data, 'train').tolist())[partition]
+    images, labels = load_split(cfg.data, 'train', indices=share)
 
     model = MODELS.build(cfg.model)
     model.load_state_dict(to_state(msg.content[MODEL_KEY]))
@@ -42,6 +46,11 @@ def train(msg: Message, context: Context) -> Message:
     if GENERATOR_KEY in msg.content:
         generator = MODELS.build(cfg.generator)
         generator.load_state_dict(to_state(msg.content[GENERATOR_KEY]))
+    round_cfg = dict(
+        reg_weight=float(conf['reg-weight']),
+        latent_weight=float(conf['latent-weight']),
+        prox_mu=float(conf['proximal-mu']),
+        label_probs=torch.tensor(list(conf['label-probs'])))
     update = client_update(
         partition,
         model,
@@ -49,12 +58,12 @@ def train(msg: Message, context: Context) -> Message:
         labels,
         cfg.num_classes,
         dict(cfg.local),
-        reg_weight=float(conf['reg-weight']),
-        label_probs=torch.tensor(list(conf['label-probs'])),
+        round_cfg,
         generator=generator,
         seed=client_seed(seed, int(conf['server-round']), partition))
     metrics = MetricRecord({
         'num-examples': update.num_examples,
+        'partition-id': partition,
         **{k: float(v)
            for k, v in update.metrics.items()}
     })

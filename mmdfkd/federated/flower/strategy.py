@@ -17,16 +17,22 @@ from .records import (CONFIG_KEY, GENERATOR_KEY, LABEL_COUNTS_KEY,
 
 
 class FedGenStrategy(FedAvg):
-    """FedGen (or FedAvg, when the server has no generator) over Flower.
+    """FedGen (or FedAvg / FedProx, when the server has no generator)
+    over Flower.
 
-    ``configure_train`` adds the round's regulariser weight and label
-    distribution to the config and, once trained, the generator as a
-    second ``ArrayRecord``; ``aggregate_train`` turns the replies (model
-    ``ArrayRecord``, ``MetricRecord`` with ``num-examples``, label-count
-    ``ConfigRecord``) into :class:`ClientUpdate` objects for the
-    plain-PyTorch :class:`FedGenServer`. Nodes that replied with an error
-    or not at all are reported in :attr:`round_logs` (clients are named
-    by their Flower node id); the round completes with the others.
+    ``configure_train`` adds the round's regulariser weights
+    (``reg-weight`` α_t, ``latent-weight`` β_t), FedProx's μ under
+    Flower's own key ``proximal-mu`` and the label distribution to the
+    config and, once trained, the generator as a second ``ArrayRecord``;
+    ``aggregate_train`` turns the replies (model ``ArrayRecord``,
+    ``MetricRecord`` with ``num-examples`` and ``partition-id``,
+    label-count ``ConfigRecord``) into :class:`ClientUpdate` objects,
+    ordered by partition id as the simulation orders its clients, for the
+    plain-PyTorch :class:`FedGenServer`. Clients are named by their
+    partition id (their node id when a reply has none); nodes that
+    replied with an error or not at all are reported in
+    :attr:`round_logs` by node id (their partition is unknown); the round
+    completes with the others.
 
     Args:
         server (FedGenServer): The algorithm's server state.
@@ -43,15 +49,20 @@ class FedGenStrategy(FedAvg):
         self.round_logs: List[RoundLog] = []
         # what the last configure_train sent, to report missing replies
         self._sent: List[int] = []
-        self._reg_weight = 0.0
+        self._weights = dict(reg_weight=0.0, latent_weight=0.0)
 
     def configure_train(self, server_round: int, arrays: ArrayRecord,
                         config: ConfigRecord,
                         grid: Grid) -> Iterable[Message]:
         """FedAvg's train messages, plus FedGen's generator and config."""
         round_cfg = self.server.round_config(server_round)
-        self._reg_weight = float(round_cfg['reg_weight'])
-        config['reg-weight'] = self._reg_weight
+        self._weights = {
+            k: float(round_cfg[k])
+            for k in ('reg_weight', 'latent_weight')
+        }
+        config['reg-weight'] = self._weights['reg_weight']
+        config['latent-weight'] = self._weights['latent_weight']
+        config['proximal-mu'] = float(round_cfg['prox_mu'])
         config['label-probs'] = [float(p) for p in round_cfg['label_probs']]
         messages = list(
             super().configure_train(server_round, arrays, config, grid))
@@ -81,13 +92,14 @@ class FedGenStrategy(FedAvg):
         if dropouts:
             print_log(f'round {server_round}: {len(dropouts)} node(s) '
                       f'dropped out: {dropouts}', 'current', logging.WARNING)
-        updates = [self._update(m) for m in valid]
+        updates = sorted((self._update(m) for m in valid),
+                         key=lambda u: u.client_id)
         if not updates:
             raise RuntimeError(f'round {server_round}: every node dropped '
                                f'out ({dropouts}); nothing to aggregate')
         metrics = self.server.finish_round(updates)
         metrics.update(client_means(updates))
-        metrics['reg_weight'] = self._reg_weight
+        metrics.update(self._weights)
         self.round_logs.append(
             RoundLog(server_round, [u.client_id for u in updates], dropouts,
                      metrics))
@@ -106,11 +118,13 @@ class FedGenStrategy(FedAvg):
         counts = content[LABEL_COUNTS_KEY]
         metrics = content[METRICS_KEY]
         return ClientUpdate(
-            client_id=int(msg.metadata.src_node_id),
+            client_id=int(
+                metrics.get('partition-id', msg.metadata.src_node_id)),
             state=to_state(content[MODEL_KEY]),
             num_examples=int(metrics['num-examples']),
             label_counts=np.asarray(counts['counts'], dtype=np.int64),
             metrics={
                 k: float(v)
-                for k, v in metrics.items() if k != 'num-examples'
+                for k, v in metrics.items()
+                if k not in ('num-examples', 'partition-id')
             })

@@ -1,17 +1,13 @@
 """What every kind of step must not do: compute teacher weight gradients,
 or read device values on the host inside a synthesizer's inner loop."""
-import contextlib
-import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
 from mmdfkd.benchmark.cases import Built, load_method
+from mmdfkd.benchmark.syncs import count_host_reads
 
-HOST_SIDE = (osp.dirname(torch.optim.__file__),
-             osp.dirname(importlib.util.find_spec('kornia').origin))
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 POOL = ['deepinv_digits.py', 'cmi_digits.py', 'fast_digits.py']
@@ -60,34 +56,6 @@ def test_pool_steps_leave_teacher_without_grad(name):
     assert teacher_grads(b) == []
     b.model._student_step(b.z, b.y, b.wrappers['student'])
     assert teacher_grads(b) == []
-
-
-@contextlib.contextmanager
-def count_host_reads():
-    """Count the Python-level ways to read a tensor's value on the host."""
-    counts = {'n': 0}
-    names = ['__bool__', 'item', 'tolist', 'cpu', '__float__', '__int__',
-             'numpy']
-    saved = {n: getattr(torch.Tensor, n) for n in names}
-
-    def wrap(fn):
-        def counted(self, *args, **kwargs):
-            # Host-resident tensors, read without a device sync: torch.optim's
-            # step counters, and kornia's random parameters (the views keep
-            # them on the CPU, see test_views). Every other caller counts.
-            caller = sys._getframe(1).f_code.co_filename
-            if not caller.startswith(HOST_SIDE):
-                counts['n'] += 1
-            return fn(self, *args, **kwargs)
-        return counted
-
-    for n, fn in saved.items():
-        setattr(torch.Tensor, n, wrap(fn))
-    try:
-        yield counts
-    finally:
-        for n, fn in saved.items():
-            setattr(torch.Tensor, n, fn)
 
 
 @pytest.mark.parametrize('name', POOL)

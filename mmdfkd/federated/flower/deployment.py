@@ -1,5 +1,6 @@
-"""A local Flower deployment for the end-to-end test: a SuperLink and
-SuperNodes on 127.0.0.1, each in its own process group, offline."""
+"""A local Flower deployment on 127.0.0.1: a SuperLink and SuperNodes,
+each in its own process group, with Flower's offline switches (the
+end-to-end test's and ``tools/flower_vs_simulation.py``'s)."""
 import os
 import os.path as osp
 import signal
@@ -9,14 +10,20 @@ import sys
 import time
 from typing import Dict, List
 
-from tests.conftest import ROOT
-from tests.process import free_port
+from mmdfkd.federated.data import ROOT
 
 BIN = osp.dirname(sys.executable)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
 
 def wait_for_port(port: int, timeout: float) -> None:
+    """Wait until something listens on 127.0.0.1:``port``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -43,8 +50,15 @@ def offline_env(home: str) -> Dict[str, str]:
 
 
 class LocalDeployment:
-    """SuperLink + ``num_nodes`` SuperNodes; :meth:`stop` ends every
-    process group it started and returns the groups still alive."""
+    """SuperLink + ``num_nodes`` SuperNodes on 127.0.0.1 (insecure mode,
+    for a trusted machine only); node i gets the node config
+    ``partition-id=i num-partitions=num_nodes``. :meth:`stop` ends every
+    process group it started and returns the groups still alive.
+
+    Args:
+        workdir (str): Where the logs and ``FLWR_HOME`` go.
+        num_nodes (int): Number of SuperNodes (clients).
+    """
 
     def __init__(self, workdir: str, num_nodes: int) -> None:
         self.workdir = workdir
@@ -72,10 +86,12 @@ class LocalDeployment:
         return proc
 
     def start(self, timeout: float = 60) -> None:
+        # Flower's default in-memory state: with a SQLite file, 20 nodes
+        # pushing replies at once on a loaded 2-core machine got 'database
+        # is locked' errors and expired object-push sessions (measured)
         self._spawn('superlink', [
             'flower-superlink', '--insecure', '--host', '127.0.0.1',
-            '--port', str(self.port), '--database',
-            osp.join(self.workdir, 'superlink.db')
+            '--port', str(self.port)
         ])
         wait_for_port(self.port, timeout)
         for i in range(self.num_nodes):
