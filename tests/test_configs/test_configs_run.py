@@ -179,7 +179,8 @@ class ParamChangeProbe(Hook):
 def test_configs_are_found():
     assert len(RUNNER_CONFIGS) >= 45
     assert any(c.startswith('configs/teachers/') for c in RUNNER_CONFIGS)
-    assert FEDERATED == ['configs/federated/fedgen_digits.py']
+    assert FEDERATED == ['configs/federated/fedgen_digits.py',
+                         'configs/federated/fedgen_fashion_mnist.py']
     # the README's example of a student given as an mmpretrain config path
     students = [
         Config.fromfile(osp.join(ROOT, c)).model.get('student')

@@ -75,6 +75,10 @@ SKIPPED: Dict[Tuple[str, str], str] = {
      '          # Flower writes its state here'):
     'needs the [fed] extra and starts Flower servers that run until '
     'stopped; tests/test_federated/test_flower_e2e.py runs this deployment',
+    ('docs/fashion_mnist.md', 'make demo-fmnist'):
+    'a make target: make would check (and may reinstall) the environment '
+    'this test runs in; tests/test_tools/test_demo.py runs the demo\'s '
+    'Fashion-MNIST path from a fresh folder',
     ('docs/segmentation.md', 'python tools/train.py configs/teachers/'
      'deeplabv3_r50-d8_camvid.py   # teacher'):
     'needs the CamVid dataset',
@@ -82,6 +86,9 @@ SKIPPED: Dict[Tuple[str, str], str] = {
 
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
                   'train_cfg.val_interval=4 global_batch_size=16')
+#: One epoch of 256 Fashion-MNIST training images.
+_FMNIST_EPOCH = ('--cfg-options train_cfg.max_epochs=1 '
+                 'train_dataloader.dataset.indices=256')
 #: Command prefix (environment assignments stripped) -> options appended to
 #: shorten it; the first matching prefix applies. Later options of
 #: --cfg-options override earlier ones.
@@ -93,6 +100,22 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
      'global_batch_size=16'),
     ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
+    ('python tools/train.py configs/teachers/fashion_mnist_',
+     _FMNIST_EPOCH),
+    ('python tools/train.py configs/students/fashion_mnist_',
+     _FMNIST_EPOCH),
+    ('python tools/test.py configs/teachers/fashion_mnist_',
+     '--cfg-options test_dataloader.dataset.indices=64'),
+    ('python tools/train.py configs/kd_convnet_fashion_mnist.py',
+     '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
+    ('python tools/benchmark_quality.py fmnist',
+     '--methods dfad --budget 4 --rounds 2 --val-points 1 '
+     '--cfg-options global_batch_size=16'),
+    ('python tools/synthesize.py configs/deepinv_convnet_fashion_mnist.py',
+     '--num-images 16 --batch-size 16 '
+     '--cfg-options model.synthesizer.iterations=2'),
+    ('python tools/quantize.py configs/teachers/fashion_mnist_convnet.py',
+     '--num-calib 16 --cfg-options test_dataloader.dataset.indices=64'),
     ('tools/dist_train.sh configs/dfq_digits.py', _DIGITS_ROUNDS),
     ('.venv/bin/python tools/stress_dist.py', '--runs 1'),
     ('python tools/synthesize.py configs/deepinv_digits.py',

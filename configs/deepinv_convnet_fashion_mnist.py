@@ -1,0 +1,32 @@
+# DeepInversion (Yin et al., CVPR'20) / the BN-statistics synthesis of "The
+# Knowledge Within" on Fashion-MNIST, pair (b): optimise the pixels of a
+# batch to match the teacher's BatchNorm statistics (×10), be classified as
+# drawn labels, make the student disagree with the teacher (Adaptive
+# DeepInversion's 1 − JS) and stay smooth (TV ×1e-3), with random jitter
+# (≤ 1/8 of the side) and flips at each step; keep the lowest-loss iterate
+# in the pool. Each round: one synthesized batch, then student steps on
+# batches drawn from the whole pool.
+# First version: the digits recipe ported (100 steps per batch, not the
+# paper's 1000–2000), not tuned for this dataset.
+_base_ = ['./_base_/data_free/fashion_mnist_convnet_pool.py']
+
+model = dict(
+    synthesizer=dict(
+        _delete_=True,
+        type='PixelSynthesizer',
+        image_shape=(1, 28, 28),
+        iterations=100,
+        lr=0.1,
+        betas=(0.5, 0.99),
+        views=dict(
+            type='DifferentiableViews',
+            transforms=[
+                dict(type='RandomAffine', degrees=0, translate=(0.125, 0.125),
+                     padding_mode='reflection'),
+                dict(type='RandomHorizontalFlip'),
+            ])),
+    generator_losses=dict(
+        bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
+        onehot=dict(type='OneHotLoss', target='sampled'),
+        competition=dict(type='AdversarialJSLoss'),
+        tv=dict(type='TotalVariationLoss', loss_weight=1e-3)))
