@@ -4,7 +4,9 @@ Each document runs in its own copy of the repository, as a fresh clone
 after the two set-up commands (``make demo``, ``make test``) would be:
 ``.venv`` is this interpreter's environment and ``work_dirs/digits_teacher/
 teacher.pth`` (the teacher ``make demo`` caches) is the session's short-
-trained teacher. Its ``bash`` blocks run in order with bash, as in a shell
+trained teacher, and tiny Fashion-MNIST files written by the tests stand in
+for the Debian package ``make data-fashion-mnist`` links (tests never read
+the package). Its ``bash`` blocks run in order with bash, as in a shell
 where ``source .venv/bin/activate`` was run; its ``python`` blocks run with
 the earlier ones of the same document (a config example, one that assigns
 ``_base_`` or a ``*_dataloader``, is loaded with ``Config.fromfile`` from
@@ -30,6 +32,7 @@ from typing import Dict, List, NamedTuple, Tuple
 import pytest
 
 from tests.conftest import ROOT
+from tests.fashion_mnist_data import write_fashion_mnist
 from tests.process import free_port, run_bounded
 
 DOCS = ['README.md'] + sorted(
@@ -84,6 +87,8 @@ SKIPPED: Dict[Tuple[str, str], str] = {
     'needs the CamVid dataset',
 }
 
+#: Sandbox folder of the tiny Fashion-MNIST files (relative to the copy).
+TINY_FMNIST = 'tiny_fashion_mnist'
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
                   'train_cfg.val_interval=4 global_batch_size=16')
 #: One epoch of 256 Fashion-MNIST training images.
@@ -95,6 +100,7 @@ _FMNIST_EPOCH = ('--cfg-options train_cfg.max_epochs=1 '
 SHORTER: List[Tuple[str, str]] = [
     ('python tools/train.py configs/teachers/digits_convnet.py',
      '--cfg-options train_cfg.max_epochs=3'),
+    ('make data-fashion-mnist', f'FMNIST_SYSTEM=$PWD/{TINY_FMNIST}'),
     ('tools/dist_train.sh configs/dfq_digits.py 2 --work-dir '
      'work_dirs/dfq_digits_2p --resume',
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
@@ -197,6 +203,7 @@ def sandbox(root, teacher: str) -> str:
     cache = osp.join(root, 'work_dirs', 'digits_teacher')
     os.makedirs(cache)
     shutil.copy2(teacher, osp.join(cache, 'teacher.pth'))
+    write_fashion_mnist(osp.join(root, TINY_FMNIST), n_train=360, n_test=80)
     return str(root)
 
 
