@@ -9,9 +9,9 @@ config at such a folder. A dataset class without a writer fails the test
 with a message saying where to add one; to cover a new dataset, register a
 writer below::
 
-    @register_writer('FashionMNIST')
-    def _fashion_mnist(root, monkeypatch):
-        write_idx_split(root, gz=True)
+    @register_writer('MNIST')
+    def _mnist(root, monkeypatch):
+        write_idx_split(root)
 """
 import gzip
 import os
@@ -25,6 +25,7 @@ import numpy as np
 from mmengine.registry import DATASETS
 
 import mmdfkd  # noqa: F401  (registers its datasets)
+from tests.fashion_mnist_data import write_fashion_mnist
 
 #: ``writer(root, monkeypatch)``: fill ``root`` (an empty folder) with a tiny
 #: copy of the dataset; None for datasets that read no files.
@@ -195,6 +196,11 @@ def _cifar100(root: str, monkeypatch) -> None:
 @register_writer('MNIST')
 def _mnist(root: str, monkeypatch) -> None:
     write_idx_split(root)
+
+
+@register_writer('FashionMNISTDataset')
+def _fashion_mnist(root: str, monkeypatch) -> None:
+    write_fashion_mnist(root, n_train=24, n_test=8)
 
 
 @register_writer('SVHN')

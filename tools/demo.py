@@ -1,14 +1,16 @@
-"""The embedded default: data-free distillation on scikit-learn's digits.
+"""The embedded default: data-free distillation on scikit-learn's digits
+(``--task digits``), or on Fashion-MNIST (``--task fmnist``, pair (b); the
+data set up by ``make data-fashion-mnist``).
 
-1. Trains the ConvNet teacher on the train split (or reuses its cached
+1. Trains the task's teacher on its train split (or reuses its cached
    weights), with the standard runner.
 2. Distils a smaller student with a data-free method: no training image is
    read, only latent batches.
 3. Evaluates teacher and the final student on the held-out test split and
    writes ``<work-dir>/summary.json``.
 
-Usage: ``python tools/demo.py [--method dfq] [--nproc 2]``
-(``make demo METHOD=... NPROC=...``).
+Usage: ``python tools/demo.py [--task digits] [--method dfq] [--nproc 2]``
+(``make demo METHOD=... NPROC=...``, ``make demo-fmnist``).
 """
 import argparse
 import glob
@@ -26,22 +28,24 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdfkd.engine import build_runner, train_teacher_weights
+from mmdfkd.tasks import TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/digits_convnet.py')
-#: Method name → data-free config; the first is the default (best on digits).
-METHODS = {
-    'dfq': 'configs/dfq_digits.py',
-    'dfad': 'configs/dfad_digits.py',
-    'ddad': 'configs/ddad_digits.py',
-    'dafl': 'configs/dafl_digits.py',
-    'zskt': 'configs/zskt_digits.py',
-    'deepinv': 'configs/deepinv_digits.py',
-    'cmi': 'configs/cmi_digits.py',
-    'fast': 'configs/fast_digits.py',
-    'rdskd': 'configs/rdskd_digits.py',
+#: The demo's tasks; a task's first method is its default (its best).
+DEMO_TASKS = ('digits', 'fmnist')
+#: Where each task's teacher is cached: digits in a folder of the demo's
+#: own, Fashion-MNIST where ``tools/train.py <teacher config>`` writes it
+#: (the file the method configs read), so that both share one teacher.
+TEACHER_DIRS = {
+    'digits': 'work_dirs/digits_teacher',
+    'fmnist': osp.dirname(TASKS['fmnist'].teacher_ckpt),
 }
-DEFAULT_TEACHER_DIR = 'work_dirs/digits_teacher'
+DEFAULT_TEACHER_DIR = TEACHER_DIRS['digits']
+#: The test split each task's summary reports on.
+TEST_SPLITS = {
+    'digits': 'test split (540 held-out images)',
+    'fmnist': 'official test split (10,000 images)',
+}
 #: --cfg-options under this prefix change the teacher's architecture: they
 #: apply to the teacher's own training and evaluation config too.
 TEACHER_PREFIX = 'model.teacher.'
@@ -51,16 +55,20 @@ RATIO_NOTE_ABOVE = 1.05
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--task', choices=DEMO_TASKS, default='digits')
     parser.add_argument(
         '--method',
-        default=next(iter(METHODS)),
-        help=f'one of {sorted(METHODS)} (default: %(default)s)')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+        help='a method of the task (default: its best; digits: '
+        f'{", ".join(TASKS["digits"].methods)}; fmnist: '
+        f'{", ".join(TASKS["fmnist"].methods)})')
+    parser.add_argument(
+        '--work-dir',
+        help='default: work_dirs/demo (digits), work_dirs/demo_<task>')
     parser.add_argument(
         '--teacher-dir',
-        help=f'teacher weights cache (default: {DEFAULT_TEACHER_DIR}, or '
-        f'{DEFAULT_TEACHER_DIR}_<hash> when --cfg-options change '
-        f'{TEACHER_PREFIX}*)')
+        help='teacher weights cache (default: work_dirs/digits_teacher; '
+        f'fmnist: {TEACHER_DIRS["fmnist"]}; <default>_<hash> when '
+        f'--cfg-options change {TEACHER_PREFIX}*)')
     parser.add_argument(
         '--nproc',
         type=int,
@@ -72,9 +80,14 @@ def parse_args(argv=None):
         action=DictAction,
         help='overrides for the distillation config')
     args = parser.parse_args(argv)
-    if args.method not in METHODS:
+    task = TASKS[args.task]
+    args.method = args.method or next(iter(task.methods))
+    if args.method not in task.methods:
         parser.error(f'unknown method {args.method!r}; choose one of '
-                     f'{sorted(METHODS)}')
+                     f'{sorted(task.methods)}')
+    args.work_dir = args.work_dir or (
+        'work_dirs/demo' if args.task == 'digits' else
+        f'work_dirs/demo_{args.task}')
     if args.nproc < 1:
         parser.error('--nproc must be at least 1')
     return args
@@ -89,34 +102,36 @@ def teacher_options(options: dict) -> dict:
     }
 
 
-def teacher_dir_for(teacher_dir, arch: dict) -> str:
-    """``--teacher-dir``, or a cache folder of its own for a teacher of
-    another architecture (so that a cached default teacher is never
-    taken for it)."""
+def teacher_dir_for(teacher_dir, arch: dict, task: str = 'digits') -> str:
+    """``--teacher-dir``, the task's cache folder, or a cache folder of
+    its own for a teacher of another architecture (so that a cached
+    default teacher is never taken for it)."""
     if teacher_dir:
         return teacher_dir
     if not arch:
-        return DEFAULT_TEACHER_DIR
+        return TEACHER_DIRS[task]
     digest = hashlib.sha256(
         json.dumps(arch, sort_keys=True, default=str).encode()).hexdigest()
-    return f'{DEFAULT_TEACHER_DIR}_{digest[:8]}'
+    return f'{TEACHER_DIRS[task]}_{digest[:8]}'
 
 
-def teacher_config(arch: dict) -> Config:
-    cfg = Config.fromfile(TEACHER_CONFIG)
+def teacher_config(arch: dict, task: str = 'digits') -> Config:
+    cfg = Config.fromfile(osp.join(ROOT, TASKS[task].teacher_config))
     cfg.merge_from_dict(arch)
     return cfg
 
 
-def ensure_teacher(teacher_dir: str, arch: dict) -> str:
-    """Train the teacher (of the overridden architecture ``arch``) unless
-    its weights are cached; return their path."""
+def ensure_teacher(teacher_dir: str, arch: dict,
+                   task: str = 'digits') -> str:
+    """Train the task's teacher (of the overridden architecture ``arch``)
+    unless its weights are cached; return their path (``teacher.pth``, what
+    the teacher config's ``TeacherExportHook`` writes)."""
     path = osp.join(teacher_dir, 'teacher.pth')
     if osp.isfile(path):
         print(f'[demo] reusing the teacher in {path}')
         return path
-    print('[demo] training the teacher on the digits train split')
-    cfg = teacher_config(arch)
+    print(f'[demo] training the teacher on the {task} train split')
+    cfg = teacher_config(arch, task)
     cfg.work_dir = teacher_dir
     return train_teacher_weights(cfg, path)
 
@@ -126,10 +141,11 @@ def test_accuracy(runner: Runner) -> float:
     return float(metrics['accuracy/top1'])
 
 
-def teacher_accuracy(teacher_ckpt: str, work_dir: str, arch: dict) -> float:
+def teacher_accuracy(teacher_ckpt: str, work_dir: str, arch: dict,
+                     task: str = 'digits') -> float:
     """Test accuracy of the teacher the distillation used: the same
     architecture overrides, its weights loaded strictly."""
-    cfg = teacher_config(arch)
+    cfg = teacher_config(arch, task)
     cfg.work_dir = osp.join(work_dir, 'teacher_eval')
     cfg.load_from = teacher_ckpt
     return test_accuracy(build_runner(cfg))
@@ -159,7 +175,7 @@ def ratio_note(teacher_acc: float, student_acc: float):
             f'{100 * (RATIO_NOTE_ABOVE - 1):.0f} %: both were tested on the '
             'same split with their own architectures and strictly loaded '
             'weights, so the teacher itself is weak (undertrained, or an '
-            'architecture that fits digits badly); compare with a stronger '
+            'architecture that fits the data badly); compare with a stronger '
             'teacher')
 
 
@@ -209,10 +225,10 @@ def main(argv=None):
     start = time.time()
     options = dict(args.cfg_options or {})
     arch = teacher_options(options)
-    teacher_ckpt = ensure_teacher(teacher_dir_for(args.teacher_dir, arch),
-                                  arch)
+    teacher_ckpt = ensure_teacher(
+        teacher_dir_for(args.teacher_dir, arch, args.task), arch, args.task)
 
-    config = osp.join(ROOT, METHODS[args.method])
+    config = osp.join(ROOT, TASKS[args.task].methods[args.method])
     work_dir = osp.join(args.work_dir, args.method)
     options['model.teacher_ckpt'] = teacher_ckpt
     distill_start = time.time()
@@ -223,9 +239,10 @@ def main(argv=None):
         student_acc, student_ckpt, grid, health = distill_distributed(
             config, work_dir, options, args.nproc)
     distill_seconds = time.time() - distill_start
-    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir, arch)
+    teacher_acc = teacher_accuracy(teacher_ckpt, work_dir, arch, args.task)
 
     summary = dict(
+        task=args.task,
         method=args.method,
         teacher_accuracy=teacher_acc,
         student_accuracy=student_acc,
@@ -234,14 +251,14 @@ def main(argv=None):
         healthy=bool(health['healthy']),
         problems=health['problems'],
         training_health=health,
-        evaluated_on='test split (540 held-out images), final student',
+        evaluated_on=f'{TEST_SPLITS[args.task]}, final student',
         teacher_checkpoint=teacher_ckpt,
         distill_seconds=round(distill_seconds, 1),
         seconds=round(time.time() - start, 1),
         processes=args.nproc,
         student_checkpoint=student_ckpt,
         synthetic_grid=grid,
-        config=METHODS[args.method],
+        config=TASKS[args.task].methods[args.method],
     )
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:

@@ -7,27 +7,13 @@ import numpy as np
 import pytest
 
 from mmdfkd.datasets import FashionMNISTDataset
-from mmdfkd.datasets.fashion_mnist import (FASHION_MNIST_FILES,
-                                           fashion_mnist_split_indices,
+from mmdfkd.datasets.fashion_mnist import (fashion_mnist_split_indices,
                                            load_fashion_mnist, read_idx,
                                            write_idx)
 from mmdfkd.engine.preflight import check_data_roots
 from mmengine.config import Config
 from tests.conftest import ROOT
-
-
-def write_fashion_mnist(root, n_train=48, n_test=20, gz=True, seed=0):
-    """Random 28×28 images, class-balanced labels, in the official files."""
-    rng = np.random.default_rng(seed)
-    os.makedirs(root, exist_ok=True)
-    suffix = '.gz' if gz else ''
-    for part, n in (('train', n_train), ('test', n_test)):
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = np.arange(n, dtype=np.uint8) % 10
-        image_file, label_file = FASHION_MNIST_FILES[part]
-        write_idx(os.path.join(root, image_file + suffix), images)
-        write_idx(os.path.join(root, label_file + suffix), labels)
-    return root
+from tests.fashion_mnist_data import write_fashion_mnist
 
 
 @pytest.mark.parametrize('gz', [True, False])

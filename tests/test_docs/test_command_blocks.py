@@ -4,7 +4,9 @@ Each document runs in its own copy of the repository, as a fresh clone
 after the two set-up commands (``make demo``, ``make test``) would be:
 ``.venv`` is this interpreter's environment and ``work_dirs/digits_teacher/
 teacher.pth`` (the teacher ``make demo`` caches) is the session's short-
-trained teacher. Its ``bash`` blocks run in order with bash, as in a shell
+trained teacher, and tiny Fashion-MNIST files written by the tests stand in
+for the Debian package ``make data-fashion-mnist`` links (tests never read
+the package). Its ``bash`` blocks run in order with bash, as in a shell
 where ``source .venv/bin/activate`` was run; its ``python`` blocks run with
 the earlier ones of the same document (a config example, one that assigns
 ``_base_`` or a ``*_dataloader``, is loaded with ``Config.fromfile`` from
@@ -30,6 +32,7 @@ from typing import Dict, List, NamedTuple, Tuple
 import pytest
 
 from tests.conftest import ROOT
+from tests.fashion_mnist_data import write_fashion_mnist
 from tests.process import free_port, run_bounded
 
 DOCS = ['README.md'] + sorted(
@@ -75,24 +78,50 @@ SKIPPED: Dict[Tuple[str, str], str] = {
      '          # Flower writes its state here'):
     'needs the [fed] extra and starts Flower servers that run until '
     'stopped; tests/test_federated/test_flower_e2e.py runs this deployment',
+    ('docs/fashion_mnist.md', 'make demo-fmnist'):
+    'a make target: make would check (and may reinstall) the environment '
+    'this test runs in; tests/test_tools/test_demo.py runs the demo\'s '
+    'Fashion-MNIST path from a fresh folder',
     ('docs/segmentation.md', 'python tools/train.py configs/teachers/'
      'deeplabv3_r50-d8_camvid.py   # teacher'):
     'needs the CamVid dataset',
 }
 
+#: Sandbox folder of the tiny Fashion-MNIST files (relative to the copy).
+TINY_FMNIST = 'tiny_fashion_mnist'
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
                   'train_cfg.val_interval=4 train_dataloader.batch_size=16')
+#: One epoch of 256 Fashion-MNIST training images.
+_FMNIST_EPOCH = ('--cfg-options train_cfg.max_epochs=1 '
+                 'train_dataloader.dataset.indices=256')
 #: Command prefix (environment assignments stripped) -> options appended to
 #: shorten it; the first matching prefix applies. Later options of
 #: --cfg-options override earlier ones.
 SHORTER: List[Tuple[str, str]] = [
     ('python tools/train.py configs/teachers/digits_convnet.py',
      '--cfg-options train_cfg.max_epochs=3'),
+    ('make data-fashion-mnist', f'FMNIST_SYSTEM=$PWD/{TINY_FMNIST}'),
     ('tools/dist_train.sh configs/dfq_digits.py 2 --work-dir '
      'work_dirs/dfq_digits_2p --resume',
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
      'train_dataloader.batch_size=16'),
     ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
+    ('python tools/train.py configs/teachers/fashion_mnist_',
+     _FMNIST_EPOCH),
+    ('python tools/train.py configs/students/fashion_mnist_',
+     _FMNIST_EPOCH),
+    ('python tools/test.py configs/teachers/fashion_mnist_',
+     '--cfg-options test_dataloader.dataset.indices=64'),
+    ('python tools/train.py configs/kd_convnet_fashion_mnist.py',
+     '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
+    ('python tools/benchmark_quality.py fmnist',
+     '--methods dfad --budget 4 --rounds 2 --val-points 1 '
+     '--cfg-options global_batch_size=16'),
+    ('python tools/synthesize.py configs/deepinv_convnet_fashion_mnist.py',
+     '--num-images 16 --batch-size 16 '
+     '--cfg-options model.synthesizer.iterations=2'),
+    ('python tools/quantize.py configs/teachers/fashion_mnist_convnet.py',
+     '--num-calib 16 --cfg-options test_dataloader.dataset.indices=64'),
     ('tools/dist_train.sh configs/dfq_digits.py', _DIGITS_ROUNDS),
     ('.venv/bin/python tools/stress_dist.py', '--runs 1'),
     ('python tools/synthesize.py configs/deepinv_digits.py',
@@ -174,6 +203,7 @@ def sandbox(root, teacher: str) -> str:
     cache = osp.join(root, 'work_dirs', 'digits_teacher')
     os.makedirs(cache)
     shutil.copy2(teacher, osp.join(cache, 'teacher.pth'))
+    write_fashion_mnist(osp.join(root, TINY_FMNIST), n_train=360, n_test=80)
     return str(root)
 
 

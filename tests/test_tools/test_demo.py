@@ -8,7 +8,9 @@ import shutil
 import pytest
 import torch
 
+from mmdfkd.tasks import TASKS
 from tests.conftest import ROOT
+from tests.fashion_mnist_data import write_fashion_mnist
 
 
 @pytest.fixture(scope='module')
@@ -31,10 +33,58 @@ def test_unknown_method_lists_the_methods(demo, capsys):
 
 
 def test_defaults_and_known_methods(demo):
-    assert demo.parse_args([]).method == 'dfq'
-    for method, config in demo.METHODS.items():
-        assert demo.parse_args(['--method', method]).method == method
-        assert osp.isfile(osp.join(ROOT, config)), config
+    args = demo.parse_args([])
+    assert (args.task, args.method) == ('digits', 'dfq')
+    assert args.work_dir == 'work_dirs/demo'
+    assert demo.teacher_dir_for(args.teacher_dir, {},
+                                args.task) == 'work_dirs/digits_teacher'
+    for task in demo.DEMO_TASKS:
+        for method, config in TASKS[task].methods.items():
+            args = demo.parse_args(['--task', task, '--method', method])
+            assert args.method == method
+            assert osp.isfile(osp.join(ROOT, config)), config
+    args = demo.parse_args(['--task', 'fmnist'])
+    assert args.method == next(iter(TASKS['fmnist'].methods))
+    assert args.work_dir == 'work_dirs/demo_fmnist'
+    # where `tools/train.py configs/teachers/fashion_mnist_convnet.py`
+    # writes the teacher: the demo and the method configs share it
+    assert demo.teacher_dir_for(args.teacher_dir, {},
+                                args.task) == 'work_dirs/fashion_mnist_convnet'
+    assert TASKS['fmnist'].teacher_ckpt == \
+        'work_dirs/fashion_mnist_convnet/teacher.pth'
+
+
+def test_fmnist_from_a_fresh_folder(demo, tmp_path, monkeypatch, capsys):
+    """`make demo-fmnist`'s path on tiny files: the teacher trained with
+    its config (the checkpoint the distillation config reads), a short
+    distillation, teacher and student tested, the summary written."""
+    monkeypatch.chdir(tmp_path)
+    write_fashion_mnist('data/fashion_mnist', n_train=60, n_test=10)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        summary = demo.main([
+            '--task', 'fmnist', '--method', 'dfad', '--cfg-options',
+            'train_cfg.max_iters=2', 'train_dataloader.batch_size=8',
+            'train_cfg.val_interval=1000'
+        ])
+    finally:
+        torch.set_num_threads(threads)
+    assert 'training the teacher on the fmnist train split' in \
+        capsys.readouterr().out
+    teacher = tmp_path / 'work_dirs/fashion_mnist_convnet/teacher.pth'
+    assert teacher.is_file()
+    assert summary['teacher_checkpoint'] == \
+        'work_dirs/fashion_mnist_convnet/teacher.pth'
+    with open(tmp_path / 'work_dirs/demo_fmnist/summary.json') as f:
+        written = json.load(f)
+    assert written == summary
+    assert (written['task'], written['method']) == ('fmnist', 'dfad')
+    assert written['config'] == 'configs/dfad_convnet_fashion_mnist.py'
+    for key in ('teacher_accuracy', 'student_accuracy'):
+        assert 0.0 <= written[key] <= 100.0
+    assert written['seconds'] >= written['distill_seconds'] > 0
+    assert osp.isfile(written['student_checkpoint'])
 
 
 def test_nproc_must_be_positive(demo, capsys):
