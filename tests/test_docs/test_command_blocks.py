@@ -116,7 +116,7 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
     ('python tools/benchmark_quality.py fmnist',
      '--methods dfad --budget 4 --rounds 2 --val-points 1 '
-     '--cfg-options global_batch_size=16'),
+     '--cfg-options train_dataloader.batch_size=16'),
     ('python tools/synthesize.py configs/deepinv_convnet_fashion_mnist.py',
      '--num-images 16 --batch-size 16 '
      '--cfg-options model.synthesizer.iterations=2'),
