@@ -65,7 +65,7 @@ SKIPPED: Dict[Tuple[str, str], str] = {
      '   # the grid -> work_dirs/fed_benchmark/{summary.json,results.md,'
      'curves_alpha*.png}'):
     "needs Fashion-MNIST's files and takes about 2 hours; "
-    'tests/test_federated/test_benchmark.py runs the grid on small data',
+    'tests/test_federated/test_fed_benchmark.py runs the grid on small data',
     ('docs/federated.md', 'OMP_NUM_THREADS=1 python tools/'
      'flower_vs_simulation.py --method fedgen --rounds 3 --splits val test'
      ' --timeout 900   # K = 20, α = 0.1, seed 0 -> work_dirs/flower_vs_sim/'
