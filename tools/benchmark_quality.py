@@ -293,10 +293,12 @@ def run_config(config: str, teacher_ckpt: str, args, rounds=None,
         if hook.get('type') == 'SyntheticImageGridHook':
             hook['interval'] = interval  # a recent grid wherever it stops
     seconds = args.probe_seconds if probe else args.budget
-    # keyed runtime hooks: the config's others stay
-    cfg.default_hooks.val_curve = dict(type='ValCurveHook')
-    cfg.default_hooks.time_budget = dict(
-        type='TimeBudgetHook', seconds=seconds, clock=args.clock)
+    # after the config's runtime hooks (keyed in default_hooks), as i12
+    # measured: the curve's clock starts once they are set up
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        dict(type='ValCurveHook'),
+        dict(type='TimeBudgetHook', seconds=seconds, clock=args.clock)
+    ]
     checkpoint = dict(type='CheckpointHook', by_epoch=False,
                       interval=max_iters, max_keep_ckpts=1, save_last=True)
     if probe:
