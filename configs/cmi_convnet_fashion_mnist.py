@@ -10,12 +10,15 @@
 # pool.
 # First version: the digits recipe ported (100 generator steps per round,
 # not the paper's 200), not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet_pool.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet_pool.py',
+    './_base_/methods/cmi.py'
+]
 
 model = dict(
+    _base_.cmi_model,
     synthesizer=dict(
-        _delete_=True,
-        type='ContrastiveSynthesizer',
+        _base_.cmi_model.synthesizer,
         generator=_base_.generator,
         global_views=dict(
             type='DifferentiableViews',
@@ -31,18 +34,9 @@ model = dict(
                 dict(type='RandomHorizontalFlip'),
             ]),
         iterations=100,
-        lr=1e-3,
         feature_dim=128,
-        tau=0.1,
-        contrastive_weight=0.8,
         bank_size=16384,
-        num_negatives=4096),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss'),
-        onehot=dict(type='OneHotLoss', target='sampled', loss_weight=0.5),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)))
-# a round (100 generator steps on two views, 20 student steps) costs ~35
-# CPU seconds: ~9 minutes of one core
+        num_negatives=4096))
 max_iters = 16
 param_scheduler = dict(student=[
     dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,

@@ -1,5 +1,6 @@
-# CMI (Fang et al., IJCAI'21), CIFAR-10 ResNet-34 → ResNet-18.
-# Published: teacher 95.70 %, CMI student 94.84 % (ALGORITHMS.md).
+# CMI (Fang et al., IJCAI'21), CIFAR-10 ResNet-34 → ResNet-18
+# (_base_/methods/cmi.py). Published: teacher 95.70 %, CMI student 94.84 %
+# (ALGORITHMS.md).
 # Each round re-initialises the generator and trains it with fresh
 # trainable latents (256-d) for 200 Adam steps (1e-3, β (0.5, 0.999)) on
 # BN statistics + 0.5 one-hot (the labels drawn with the latents) + 0.5
@@ -12,12 +13,12 @@
 # ResNet-34 (512 values a view: the bank takes 40,960 × 1,024 floats,
 # 168 MB). Then the student learns KL at τ = 20 on batches drawn from the
 # whole pool with random crop + flip; SGD 0.1, cosine. 200 rounds of 256.
-_base_ = ['./_base_/data_free/cifar10_pool.py']
+_base_ = ['./_base_/data_free/cifar10_pool.py', './_base_/methods/cmi.py']
 
 model = dict(
+    _base_.cmi_model,
     synthesizer=dict(
-        _delete_=True,
-        type='ContrastiveSynthesizer',
+        _base_.cmi_model.synthesizer,
         generator=_base_.generator,
         global_views=dict(
             type='DifferentiableViews',
@@ -33,19 +34,12 @@ model = dict(
                 dict(type='RandomHorizontalFlip'),
             ]),
         iterations=200,
-        lr=1e-3,
         betas=(0.5, 0.999),
         feature_dim=256,
-        tau=0.1,
-        contrastive_weight=0.8,
         bank_size=40960,
         num_negatives=4096,
         feature_layers=[
             'backbone.layer1', 'backbone.layer2', 'backbone.layer3',
             'backbone.layer4'
         ]),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss'),
-        onehot=dict(type='OneHotLoss', target='sampled', loss_weight=0.5),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=0.5)),
     schedule=[('synthesis', 1), ('student', 400)])

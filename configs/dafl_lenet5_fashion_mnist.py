@@ -4,13 +4,14 @@
 # weights); the student learns KL at temperature 6 on fresh samples;
 # 1 G : 5 S. Published on MNIST: 98.20 % (teacher 98.91 %).
 # First version: the digits recipe ported, not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_lenet5.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_lenet5.py',
+    './_base_/methods/dafl.py'
+]
 
 model = dict(
+    _base_.dafl_model,
     generator_losses=dict(
-        onehot=dict(type='OneHotLoss', target='argmax'),
+        _base_.dafl_model.generator_losses,
         activation=dict(
-            type='ActivationLoss', layer='head:in', loss_weight=0.1),
-        balance=dict(type='ClassBalanceLoss', loss_weight=5.0)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=6.0)),
-    schedule=[('generator', 1), ('student', 5)])
+            type='ActivationLoss', layer='head:in', loss_weight=0.1)))

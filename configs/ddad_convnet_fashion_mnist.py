@@ -4,11 +4,9 @@
 # minimises the L1 on fresh samples. DFAD's rounds of 5 student steps then
 # 1 generator step, α = β = 1 (ALGORITHMS.md).
 # First version: the digits recipe ported, not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet.py',
+    './_base_/methods/ddad.py'
+]
 
-model = dict(
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', mode='l2', loss_weight=1.0),
-        adv=dict(type='AdversarialL1Loss', form='neg', loss_weight=1.0)),
-    student_losses=dict(kd=dict(type='L1LogitsLoss')),
-    schedule=[('student', 5), ('generator', 1)])
+model = _base_.ddad_model

@@ -1,13 +1,4 @@
-# DDAD (arXiv 2104.05382) on digits: a dual discriminator for the generator,
-# the teacher through its BatchNorm statistics (α·L_BN) and the student
-# through maximum discrepancy (−β·L1(S, T)); the student minimises the L1
-# on fresh samples. DFAD's rounds of 5 student steps then 1 generator step,
-# α = β = 1 (ALGORITHMS.md).
-_base_ = ['./_base_/data_free/digits.py']
+# DDAD (arXiv 2104.05382) on digits (_base_/methods/ddad.py): α = β = 1.
+_base_ = ['./_base_/data_free/digits.py', './_base_/methods/ddad.py']
 
-model = dict(
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', mode='l2', loss_weight=1.0),
-        adv=dict(type='AdversarialL1Loss', form='neg', loss_weight=1.0)),
-    student_losses=dict(kd=dict(type='L1LogitsLoss')),
-    schedule=[('student', 5), ('generator', 1)])
+model = _base_.ddad_model

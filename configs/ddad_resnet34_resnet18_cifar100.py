@@ -8,6 +8,5 @@ _base_ = [
 
 teacher_config = _base_.cifar100_teacher_config
 model = _base_.cifar100_model
-train_dataloader = _base_.cifar100_train_dataloader
 val_dataloader = _base_.cifar100_val_dataloader
 test_dataloader = _base_.cifar100_test_dataloader

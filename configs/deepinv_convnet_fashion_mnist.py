@@ -8,25 +8,21 @@
 # batches drawn from the whole pool.
 # First version: the digits recipe ported (100 steps per batch, not the
 # paper's 1000–2000), not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet_pool.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet_pool.py',
+    './_base_/methods/deepinv.py'
+]
 
 model = dict(
+    _base_.deepinv_model,
     synthesizer=dict(
-        _delete_=True,
-        type='PixelSynthesizer',
+        _base_.deepinv_model.synthesizer,
         image_shape=(1, 28, 28),
         iterations=100,
-        lr=0.1,
-        betas=(0.5, 0.99),
         views=dict(
             type='DifferentiableViews',
             transforms=[
                 dict(type='RandomAffine', degrees=0, translate=(0.125, 0.125),
                      padding_mode='reflection'),
                 dict(type='RandomHorizontalFlip'),
-            ])),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
-        onehot=dict(type='OneHotLoss', target='sampled'),
-        competition=dict(type='AdversarialJSLoss'),
-        tv=dict(type='TotalVariationLoss', loss_weight=1e-3)))
+            ])))

@@ -1,6 +1,7 @@
-# DeepInversion (Yin et al., CVPR'20), CIFAR-10 ResNet-34 → ResNet-18.
-# Published: teacher 95.70 %, DeepInversion student 93.26 % (the CMI paper's
-# baseline table; the best data-free figure is CMI's 94.84 %).
+# DeepInversion (Yin et al., CVPR'20), CIFAR-10 ResNet-34 → ResNet-18
+# (_base_/methods/deepinv.py). Published: teacher 95.70 %, DeepInversion
+# student 93.26 % (the CMI paper's baseline table; the best data-free figure
+# is CMI's 94.84 %).
 # Each round optimises the pixels of one batch of 256 for 2,000 Adam steps
 # (lr 0.1, β (0.5, 0.99)) on 10 × BN statistics + one-hot(sampled labels)
 # + the Adaptive-DeepInversion competition (1 − JS(S, T) at τ = 3) + 1e-3 ×
@@ -10,16 +11,16 @@
 # the student learns KL at τ = 20 on batches drawn from the whole pool with
 # the usual train augmentation (random crop pad 4 + flip); SGD 0.1, cosine.
 # 200 rounds: a pool of 51,200 images.
-_base_ = ['./_base_/data_free/cifar10_pool.py']
+_base_ = [
+    './_base_/data_free/cifar10_pool.py', './_base_/methods/deepinv.py'
+]
 
 model = dict(
+    _base_.deepinv_model,
     synthesizer=dict(
-        _delete_=True,
-        type='PixelSynthesizer',
+        _base_.deepinv_model.synthesizer,
         image_shape=(3, 32, 32),
         iterations=2000,
-        lr=0.1,
-        betas=(0.5, 0.99),
         views=dict(
             type='DifferentiableViews',
             transforms=[
@@ -27,9 +28,4 @@ model = dict(
                      padding_mode='reflection'),
                 dict(type='RandomHorizontalFlip'),
             ])),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
-        onehot=dict(type='OneHotLoss', target='sampled'),
-        competition=dict(type='AdversarialJSLoss'),
-        tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
     schedule=[('synthesis', 1), ('student', 400)])

@@ -4,13 +4,9 @@
 # maximises the student-teacher KL; the student minimises the KL. Rounds of
 # 5 student steps and 1 generator step, fresh latents for every step.
 # First version: the digits recipe ported, not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet.py',
+    './_base_/methods/dfq.py'
+]
 
-model = dict(
-    generator_losses=dict(
-        adv=dict(type='AdversarialKLLoss', tau=1.0),
-        bn=dict(type='BNStatisticsLoss', mode='l2'),
-        onehot=dict(type='OneHotLoss', target='argmax'),
-        balance=dict(type='ClassBalanceLoss', loss_weight=20.0)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=1.0)),
-    schedule=[('student', 5), ('generator', 1)])
+model = dict(_base_.dfq_model, schedule=[('student', 5), ('generator', 1)])

@@ -1,19 +1,10 @@
-# DFQ (Choi et al., CVPRW'20), CIFAR-10 ResNet-34 → ResNet-18 (published
-# 94.61 %): generator loss −KL(T‖S) + BN statistics + one-hot(argmax) +
-# 20 × information entropy; student KL; 1 G : 10 S with fresh latents,
-# batch 256, nz 256.
-_base_ = ['./_base_/data_free/cifar10.py']
+# DFQ (Choi et al., CVPRW'20), CIFAR-10 ResNet-34 → ResNet-18
+# (_base_/methods/dfq.py; published 94.61 %): generator loss −KL(T‖S) + BN
+# statistics + one-hot(argmax) + 20 × information entropy; student KL;
+# 1 G : 10 S with fresh latents, batch 256, nz 256.
+_base_ = ['./_base_/data_free/cifar10.py', './_base_/methods/dfq.py']
 
-draws = 11
-train_dataloader = dict(dataset=dict(draws=draws))
-model = dict(
-    generator_losses=dict(
-        adv=dict(type='AdversarialKLLoss', tau=1.0),
-        bn=dict(type='BNStatisticsLoss', mode='l2'),
-        onehot=dict(type='OneHotLoss', target='argmax'),
-        balance=dict(type='ClassBalanceLoss', loss_weight=20.0)),
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=1.0)),
-    schedule=[('generator', 1), ('student', 10)])
+model = dict(_base_.dfq_model, schedule=[('generator', 1), ('student', 10)])
 
 max_iters = 40000
 param_scheduler = dict(

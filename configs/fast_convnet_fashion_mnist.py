@@ -10,22 +10,15 @@
 # adversarial term; then each round adds a batch and trains the student on
 # batches drawn from the pool.
 # First version: the digits recipe ported, not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet_pool.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet_pool.py',
+    './_base_/methods/fast.py'
+]
 
 model = dict(
-    synthesizer=dict(
-        _delete_=True,
-        type='MetaSynthesizer',
-        generator=_base_.generator,
-        inner_steps=10,
-        lr_g=2e-3,
-        lr_z=0.01,
-        meta='fomaml'),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', momentum=0.9, loss_weight=10.0),
-        onehot=dict(type='OneHotLoss', target='sampled', loss_weight=0.5),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=1.33)),
-    warmup_rounds=20)
+    _base_.fast_model,
+    synthesizer=dict(_base_.fast_model.synthesizer,
+                     generator=_base_.generator))
 
 # a round (10 generator steps, 20 student steps) costs ~4 CPU seconds:
 # ~9 minutes of one core
@@ -35,11 +28,6 @@ param_scheduler = dict(student=[
          by_epoch=False)
 ])
 train_cfg = dict(max_iters=max_iters, val_interval=10)
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=100))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=20),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-    dict(type='GeneratorResetHook', layers=['project'], interval=20),
-]
+default_hooks = dict(
+    logger=dict(interval=10), checkpoint=dict(interval=100),
+    synthetic_grid=dict(interval=20))

@@ -1,30 +1,12 @@
 # Fast DFKD (Fang et al., AAAI'22) on digits, with the authors' Fast-10
-# recipe (Fast-Datafree, scripts/fast_cifar.sh, ResNet-34 pair): a
-# meta-learned generator that 10 Adam steps (generator 2e-3, fresh trainable
-# latents 0.01) adapt to each new batch, a first-order MAML meta-update
-# after every round (the gradients of all inner steps summed; meta Adam at
-# 2e-3 × 10), 10 × BN statistics against a momentum (0.9) blend of the batch
-# and earlier batches, 0.5 one-hot (the labels drawn with the latents) and
-# 1.33 masked adversarial KL; the first layer of the generator is
-# re-initialised every 20 rounds. 20 warm-up rounds only synthesize, without
-# the adversarial term; then each round adds a batch and trains the student
-# on batches drawn from the pool.
-_base_ = ['./_base_/data_free/digits_pool.py']
+# recipe (_base_/methods/fast.py); each round after the 20 warm-up rounds
+# adds a batch and trains the student on batches drawn from the pool.
+_base_ = ['./_base_/data_free/digits_pool.py', './_base_/methods/fast.py']
 
 model = dict(
-    synthesizer=dict(
-        _delete_=True,
-        type='MetaSynthesizer',
-        generator=_base_.generator,
-        inner_steps=10,
-        lr_g=2e-3,
-        lr_z=0.01,
-        meta='fomaml'),
-    generator_losses=dict(
-        bn=dict(type='BNStatisticsLoss', momentum=0.9, loss_weight=10.0),
-        onehot=dict(type='OneHotLoss', target='sampled', loss_weight=0.5),
-        adv=dict(type='MaskedAdversarialKLLoss', loss_weight=1.33)),
-    warmup_rounds=20)
+    _base_.fast_model,
+    synthesizer=dict(_base_.fast_model.synthesizer,
+                     generator=_base_.generator))
 
 max_iters = 300
 param_scheduler = dict(student=[
@@ -32,11 +14,5 @@ param_scheduler = dict(student=[
          by_epoch=False)
 ])
 train_cfg = dict(max_iters=max_iters, val_interval=20)
-default_hooks = dict(checkpoint=dict(interval=100))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=20),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-    dict(type='GeneratorResetHook', layers=['project'], interval=20),
-]
+default_hooks = dict(
+    checkpoint=dict(interval=100), synthetic_grid=dict(interval=20))

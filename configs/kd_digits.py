@@ -1,13 +1,14 @@
-# Knowledge distillation with real data on digits (a reference for the
-# data-free methods): the digits teacher (configs/teachers/
-# digits_convnet.py) teaches the half-width student on the real train
-# split, by KL at τ = 4 only (no ground-truth term); validation on the val
-# split, testing on the held-out test split.
+# Knowledge distillation with real data on digits (_base_/methods/kd.py; a
+# reference for the data-free methods): the digits teacher (configs/
+# teachers/digits_convnet.py) teaches the half-width student on the real
+# train split; validation on the val split, testing on the held-out test
+# split.
 _base_ = [
     './_base_/datasets/digits.py',
     './_base_/models/digits_teacher.py',
     './_base_/models/digits_student.py',
-    './_base_/data_free/runtime.py',
+    './_base_/distill_runtime.py',
+    './_base_/methods/kd.py',
 ]
 
 # The teacher's training config, and the weights `python tools/train.py
@@ -17,11 +18,10 @@ teacher_ckpt = 'work_dirs/digits_convnet/teacher.pth'
 train_dataloader = dict(
     batch_size=64, sampler=dict(type='InfiniteSampler', shuffle=True))
 model = dict(
-    type='KnowledgeDistiller',
+    _base_.kd_model,
     teacher=_base_.teacher,
     student=_base_.student,
-    teacher_ckpt=teacher_ckpt,
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=4.0)))
+    teacher_ckpt=teacher_ckpt)
 
 max_iters = 1200  # 72 passes over the 1068 train images
 optim_wrapper = dict(
@@ -34,9 +34,3 @@ param_scheduler = dict(student=[
 ])
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=200)
-# nothing is synthesized: no image grid
-custom_hooks = [
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]

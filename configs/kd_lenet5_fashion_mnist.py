@@ -8,7 +8,8 @@
 _base_ = [
     './_base_/datasets/fashion_mnist_32.py',
     './_base_/models/fashion_mnist_lenet5.py',
-    './_base_/data_free/runtime.py',
+    './_base_/distill_runtime.py',
+    './_base_/methods/kd.py',
 ]
 
 teacher_config = 'configs/teachers/fashion_mnist_lenet5.py'
@@ -16,11 +17,10 @@ teacher_ckpt = 'work_dirs/fashion_mnist_lenet5/teacher.pth'
 
 train_dataloader = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
 model = dict(
-    type='KnowledgeDistiller',
+    _base_.kd_model,
     teacher=_base_.lenet5,
     student=_base_.lenet5_half,
-    teacher_ckpt=teacher_ckpt,
-    student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=4.0)))
+    teacher_ckpt=teacher_ckpt)
 
 epoch_iters = 430  # ⌈55,000 / 128⌉
 max_iters = 20 * epoch_iters
@@ -36,9 +36,3 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=epoch_iters)
 default_hooks = dict(
     logger=dict(interval=100), checkpoint=dict(interval=epoch_iters))
-# nothing is synthesized: no image grid
-custom_hooks = [
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]

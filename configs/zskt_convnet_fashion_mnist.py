@@ -4,29 +4,24 @@
 # generator step on the same z, Adam for both, cosine schedule, gradient
 # clipping at 5.
 # First version: the digits recipe ported, not tuned for this dataset.
-_base_ = ['./_base_/data_free/fashion_mnist_convnet.py']
+_base_ = [
+    './_base_/data_free/fashion_mnist_convnet.py',
+    './_base_/methods/zskt.py'
+]
 
-train_dataloader = dict(dataset=dict(draws=1))  # the same z for a round
 stages = ['backbone.stages.0', 'backbone.stages.1', 'backbone.stages.2']
 model = dict(
-    generator_losses=dict(adv=dict(type='AdversarialKLLoss', tau=1.0)),
+    _base_.zskt_model,
     student_losses=dict(
-        kd=dict(type='KLDivergenceLoss', tau=1.0),
+        _base_.zskt_model.student_losses,
         attention=dict(
             type='AttentionTransferLoss',
             teacher_layers=stages,
             student_layers=stages,
-            loss_weight=250.0)),
-    schedule=[('generator', 1), ('student', 10)])
+            loss_weight=250.0)))
 
 max_iters = 350  # ~9 minutes of one core (rounds of 11 steps)
-optim_wrapper = dict(
-    generator=dict(
-        optimizer=dict(_delete_=True, type='Adam', lr=1e-3),
-        clip_grad=dict(max_norm=5.0)),
-    student=dict(
-        optimizer=dict(_delete_=True, type='Adam', lr=2e-3),
-        clip_grad=dict(max_norm=5.0)))
+optim_wrapper = _base_.zskt_optim_wrapper
 param_scheduler = dict(
     _delete_=True,
     generator=[

@@ -258,7 +258,11 @@ def evaluate(cfg: Config, work_dir: str, checkpoint: str,
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
     cfg.log_level = 'WARNING'
-    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+    if cfg.get('default_hooks'):
+        cfg.default_hooks = {key: hook
+                             for key, hook in cfg.default_hooks.items()
+                             if hook.get('type') not in OWN_HOOKS}
+    cfg.custom_hooks = [h for h in cfg.get('custom_hooks') or []
                         if h.get('type') not in OWN_HOOKS]
     runner = build_runner(cfg)
     out = {}
@@ -285,13 +289,13 @@ def run_config(config: str, teacher_ckpt: str, args, rounds=None,
         scale_rounds(cfg, rounds)
     max_iters = cfg.train_cfg.max_iters
     interval = max(1, max_iters // args.val_points)
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') not in OWN_HOOKS]
-    for hook in hooks:
+    for hook in cfg.default_hooks.values():
         if hook.get('type') == 'SyntheticImageGridHook':
             hook['interval'] = interval  # a recent grid wherever it stops
     seconds = args.probe_seconds if probe else args.budget
-    cfg.custom_hooks = hooks + [
+    # after the config's runtime hooks (keyed in default_hooks), as i12
+    # measured: the curve's clock starts once they are set up
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
         dict(type='ValCurveHook'),
         dict(type='TimeBudgetHook', seconds=seconds, clock=args.clock)
     ]

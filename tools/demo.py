@@ -27,8 +27,7 @@ import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmdfkd.engine import (apply_global_batch, build_runner,
-                           train_teacher_weights)
+from mmdfkd.engine import build_runner, train_teacher_weights
 from mmdfkd.tasks import TASKS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -186,7 +185,6 @@ def distill_here(config: str, work_dir: str, options: dict):
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
-    apply_global_batch(cfg, world_size=1)
     runner = Runner.from_cfg(cfg)
     runner.train()
     hub = runner.message_hub

@@ -23,8 +23,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmdfkd.datasets.street_scenes import write_street_scenes
-from mmdfkd.engine import (apply_global_batch, build_runner,
-                           train_teacher_weights)
+from mmdfkd.engine import build_runner, train_teacher_weights
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEACHER_CONFIG = osp.join(ROOT, 'configs/teachers/deeplabv3_street_scenes.py')
@@ -118,7 +117,6 @@ def main(argv=None):
     cfg.merge_from_dict(dict(args.cfg_options or {}))
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.work_dir = osp.join(args.work_dir, METHOD)
-    apply_global_batch(cfg, world_size=1)
     distill_start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -73,7 +73,8 @@ SETTINGS = {
         deepinv_timeout=300,
         amp_iters=3, dist_iters=2, train_timeout=300,
         scenes=(2, 1, 1), scene_size=(36, 48), camvid_rounds=2,
-        camvid_options=['global_batch_size=2', 'generator.img_size=32',
+        camvid_options=['train_dataloader.batch_size=2',
+                        'generator.img_size=32',
                         'model.synthesizer.generator.img_size=32',
                         "model.schedule=[('student',1),('generator',1)]"],
         camvid_timeout=300),
@@ -215,7 +216,7 @@ def part_camvid(runner: PartRunner, s: dict) -> dict:
     return dict(
         rounds=rounds, scenes=list(s['scenes']),
         scene_size=list(s['scene_size']), write_scenes_s=write_s,
-        batch=published.global_batch_size,
+        batch=published.train_dataloader.batch_size,
         generator_size=published.generator.img_size,
         peak_rss_mb=res['max_rss_mb'], published_rounds=max_iters,
         projected_hours=max_iters * figures['seconds_per_round'] / 3600,

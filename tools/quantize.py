@@ -45,7 +45,7 @@ from mmengine.registry import DefaultScope
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.engine import quantization as Q
-from mmdfkd.models.synthesizers.pool import SyntheticPool, file_sha256
+from mmdfkd.utils.pool_format import file_sha256, read_pool
 from mmdfkd.registry import DATASETS, MODELS
 
 SPLIT_LOADERS = dict(train='train_dataloader', val='val_dataloader',
@@ -167,22 +167,29 @@ def calibration_images(args, cfg: Config, wrapper: Q.PixelSpaceModel,
                                pipeline=test_pipeline)
         return images
     if args.calib == 'noise':
+        norm = wrapper.normalization
+        channels = image_shape[0]
+        mean = (torch.zeros(channels) if norm.mean is None else
+                norm.mean.flatten())
+        std = (torch.ones(channels) if norm.std is None else
+               norm.std.flatten())
         return Q.gaussian_noise_images(
-            args.num_calib, image_shape, wrapper.mean.flatten(),
-            wrapper.std.flatten(), tuple(args.pixel_range), args.seed)
+            args.num_calib, image_shape, mean, std,
+            tuple(args.pixel_range), args.seed)
     pool_dir = args.calib[len('pool:'):]
     ckpt = args.pool_teacher_ckpt or args.checkpoint
-    pool = SyntheticPool.load(pool_dir,
-                              expected=dict(teacher_sha256=file_sha256(ckpt)))
-    if tuple(pool.image_shape or ()) != tuple(image_shape):
-        raise ValueError(f'the pool holds {pool.image_shape} images, the '
+    images, _, meta = read_pool(
+        pool_dir, expected=dict(teacher_sha256=file_sha256(ckpt)))
+    shape = tuple(meta['image_shape'] or ())
+    if shape != tuple(image_shape):
+        raise ValueError(f'the pool holds {shape} images, the '
                          f'evaluation split {tuple(image_shape)}')
-    if args.num_calib > len(pool):
+    num = 0 if images is None else len(images)
+    if args.num_calib > num:
         raise ValueError(f'--num-calib {args.num_calib} exceeds the '
-                         f'{len(pool)} images of the pool {pool_dir}')
-    images, _ = pool.tensors()
+                         f'{num} images of the pool {pool_dir}')
     gen = torch.Generator().manual_seed(args.seed)
-    pick = torch.randperm(len(pool), generator=gen)[:args.num_calib]
+    pick = torch.randperm(num, generator=gen)[:args.num_calib]
     return images[pick].float()
 
 
@@ -195,7 +202,7 @@ def main(argv=None) -> dict:
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmdfkd')):
         model = build_model(cfg, args.checkpoint)
-        wrapper = Q.PixelSpaceModel(model).eval()
+        wrapper = Q.PixelSpaceModel(model, cfg.model).eval()
         images, labels = load_split(cfg, args.split)
         calib = calibration_images(args, cfg, wrapper, images.shape[1:])
 

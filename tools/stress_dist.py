@@ -38,7 +38,7 @@ DEFAULT_TEACHER = osp.join(ROOT, 'work_dirs', 'digits_teacher', 'teacher.pth')
 #: global batch of 8, a checkpoint every 2 rounds, validation and the
 #: student export at the end (the exit path the stress is about).
 TINY = [
-    'global_batch_size=8',
+    'train_dataloader.batch_size=8',
     'train_cfg.max_iters=4',
     'train_cfg.val_interval=4',
     'default_hooks.checkpoint.interval=2',

@@ -17,8 +17,9 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
-from mmdfkd.models.synthesizers.pool import file_sha256
+from mmdfkd.models.synthesizers import PoolSynthesizer
 from mmdfkd.registry import DATASETS, MODELS
+from mmdfkd.utils.pool_format import file_sha256
 
 
 def parse_args(argv=None):
@@ -29,7 +30,7 @@ def parse_args(argv=None):
     parser.add_argument('--num-images', type=int, default=1024)
     parser.add_argument('--batch-size', type=int, default=None,
                         help='images per synthesized batch (default: the '
-                        "config's global_batch_size)")
+                        "config's global batch, train_dataloader.batch_size)")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -52,35 +53,37 @@ def main(argv=None) -> str:
         cfg.model.generator_losses = terms
         model = MODELS.build(cfg.model)
         latents = DATASETS.build(cfg.train_dataloader.dataset)
-    if model.pool is None:
+    synthesizer = model.synthesizer
+    if not isinstance(synthesizer, PoolSynthesizer):
         raise ValueError(f'{args.config} uses an online generator: only '
                          'pool-based configs (a synthesis phase) export pools')
+    pool = synthesizer.pool
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     model.to(device).train()
     torch.manual_seed(args.seed)
-    batch = args.batch_size or cfg.get('global_batch_size', 128)
+    batch = args.batch_size or cfg.train_dataloader.batch_size
     start = 0
-    while len(model.pool) < args.num_images:
-        n = min(batch, args.num_images - len(model.pool))
+    while len(pool) < args.num_images:
+        n = min(batch, args.num_images - len(pool))
         items = torch.utils.data.default_collate(
             [latents[i] for i in range(start, start + n)])
         start += n
-        labels = items.get('labels')  # drawn labels, e.g. for OneHotLoss
-        log = model.synthesis_round(
-            items['latents'][:, 0].to(device),
-            None if labels is None else labels[:, 0].to(device))
-        print_log(f"{len(model.pool)}/{args.num_images} images, loss "
+        z, labels = model.round_latents(items)
+        # drawn labels, e.g. for OneHotLoss
+        log = synthesizer.step(model, z[:, 0],
+                               None if labels is None else labels[:, 0])
+        print_log(f"{len(pool)}/{args.num_images} images, loss "
                   f"{float(log['synthesis.loss']):.4f}, diversity "
                   f"{float(log['synthesis.diversity']):.3f}, class balance "
                   f"{float(log['synthesis.class_balance']):.3f}",
                   logger='current')
     fingerprint = dict(
         teacher_sha256=file_sha256(args.teacher_ckpt),
-        image_shape=list(model.pool.image_shape),
+        image_shape=list(pool.image_shape),
         config=osp.basename(args.config),
-        pixel_range=list(model.synthesizer.pixel_range))
-    model.pool.save(args.out, fingerprint=fingerprint)
-    print_log(f'pool of {len(model.pool)} images written to {args.out}',
+        pixel_range=list(synthesizer.pixel_range))
+    pool.save(args.out, fingerprint=fingerprint)
+    print_log(f'pool of {len(pool)} images written to {args.out}',
               logger='current')
     return args.out
 

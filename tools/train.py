@@ -10,7 +10,6 @@ from typing import Optional
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
 from mmdfkd.compat.distributed import destroy_process_group_cleanly
 from mmdfkd.engine.amp import enable_amp
-from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable, enable_resume
@@ -86,7 +85,6 @@ def main():
     check_work_dir(cfg.work_dir, resume=args.resume,
                    overwrite=args.overwrite,
                    remove=os.environ.get('RANK', '0') == '0')
-    apply_global_batch(cfg)
     if args.amp:
         enable_amp(cfg)
     if args.resume:

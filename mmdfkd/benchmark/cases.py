@@ -2,10 +2,12 @@
 
 A *case* is one thing timed per iteration: an online generator step, one
 inner step of a pool synthesizer, or a student step. Each case holds the
-real step (the distiller's own code, built from the method config with
-``teacher_ckpt=None``) and its *floor* (:mod:`mmdfkd.benchmark.floors`):
-the passes the method's math needs, as bare PyTorch calls on freshly built
-copies of the same networks.
+real step (the synthesizer's and the distiller's own public steps, built
+from the method config with ``teacher_ckpt=None``) and its *floor*
+(:mod:`mmdfkd.benchmark.floors`): the passes the method's math needs, as
+bare PyTorch calls on freshly built copies of the same networks. A
+synthesizer without a floor of its own is timed against its family's (an
+online generator step, or a step on a batch of pixels).
 """
 import copy
 from dataclasses import dataclass, field
@@ -15,16 +17,12 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmdfkd.models.algorithms.networks import build_network
-from mmdfkd.models.synthesizers import MemoryBank
+from mmdfkd.models.algorithms.networks import build_network, num_classes
+from mmdfkd.models.synthesizers import (ContrastiveSynthesizer, MemoryBank,
+                                        MetaSynthesizer, OnlineSynthesizer,
+                                        PoolSynthesizer)
 from mmdfkd.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from . import floors
-
-ITER_ATTR = {  # the attribute of each pool synthesizer that sets its steps
-    'PixelSynthesizer': 'iterations',
-    'ContrastiveSynthesizer': 'iterations',
-    'MetaSynthesizer': 'inner_steps',
-}
 
 
 @dataclass
@@ -105,8 +103,8 @@ class Built:
         channels_last (bool): Convert the networks and inputs to the
             channels-last memory format.
         amp (bool): Mixed precision (the optimiser wrappers ``--amp`` of
-            ``tools/train.py`` selects; synthesizers with an
-            ``autocast_dtype`` get bfloat16).
+            ``tools/train.py`` selects; pool synthesizers' inner loops get
+            bfloat16 autocast).
     """
 
     def __init__(self, cfg: Config, batch_size: int, device: torch.device,
@@ -116,11 +114,15 @@ class Built:
         self.channels_last = channels_last
         self.amp = amp
         model_cfg = copy.deepcopy(cfg.model)
-        if amp and 'autocast_dtype' in _init_args(model_cfg['synthesizer']):
+        if amp and issubclass(MODELS.get(model_cfg['synthesizer']['type']),
+                              PoolSynthesizer):
             model_cfg['synthesizer']['autocast_dtype'] = 'bfloat16'
         with DefaultScope.overwrite_default_scope('mmdfkd'):
             self.model = MODELS.build(model_cfg).to(device)
             self.model.train()
+            # the steady state: a round of the last stage (no warm-up)
+            self.model.round_index = sum(
+                stage.rounds for stage in self.model.stages[:-1])
             optim = copy.deepcopy(cfg.optim_wrapper.to_dict())
             optim.pop('constructor', None)
             if amp:
@@ -131,12 +133,11 @@ class Built:
                      optim_wrapper_cfg=optim))(self.model)
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
-        data = cfg.train_dataloader.dataset
         gen = torch.Generator().manual_seed(0)
-        self.z = torch.randn(batch_size, data.latent_dim,
+        self.z = torch.randn(batch_size, self.synthesizer.latent_dim or 1,
                              generator=gen).to(device)
-        self.y = torch.randint(data.num_classes, (batch_size, ),
-                               generator=gen).to(device)
+        self.y = torch.randint(num_classes(self.model.teacher) or 10,
+                               (batch_size, ), generator=gen).to(device)
         self.batch_size = batch_size
 
     @property
@@ -182,12 +183,6 @@ class Built:
         return torch.rand(self.batch_size, *shape, device=self.device) * 255
 
 
-def _init_args(cfg: dict) -> List[str]:
-    import inspect
-    cls = MODELS.get(cfg['type'])
-    return list(inspect.signature(cls.__init__).parameters)
-
-
 def _amp_wrapper(device: torch.device) -> dict:
     if device.type == 'cuda':
         return dict(type='AmpOptimWrapper', loss_scale='dynamic')
@@ -195,7 +190,7 @@ def _amp_wrapper(device: torch.device) -> dict:
 
 
 def _fill_pool(built: Built, rounds: int = 4) -> None:
-    pool = built.model.pool
+    pool = built.synthesizer.pool
     shape = _image_shape(built)
     for _ in range(rounds):
         pool.add(
@@ -204,12 +199,8 @@ def _fill_pool(built: Built, rounds: int = 4) -> None:
 
 
 def _image_shape(built: Built) -> tuple:
-    syn = built.synthesizer
-    if hasattr(syn, 'image_shape'):
-        return syn.image_shape
     with torch.no_grad():
-        gen = syn.generator
-        return tuple(gen(built.z[:2]).shape[1:])
+        return tuple(built.synthesizer.probe().shape[1:])
 
 
 def fill_memory_bank(built: Built) -> MemoryBank:
@@ -230,40 +221,40 @@ def synthesizer_case(built: Built, config: str, iters: int) -> Case:
         'generator') else None
     teacher = built.network('teacher')
     extra: Dict[str, Any] = {}
-    if syn.online:
-        wrapper = built.wrappers['generator']
+    if isinstance(syn, OnlineSynthesizer):
 
         def method():
             for _ in range(iters):
-                model._generator_step(z, y, wrapper)
+                syn.step(model, z, y, built.wrappers)
 
-        floor, desc = floors.generator_step(
+        generator = getattr(syn, 'generator', None)
+        floor, desc = floors.pixel_step(
+            built.image_batch(), teacher, student, iters
+        ) if generator is None else floors.generator_step(
             _fresh_generator(built), teacher, student, z, iters)
         floor = built.autocast(floor, wrapper=True)
         return Case(name, config, method, floor, iters, floor_desc=desc)
 
-    attr = ITER_ATTR[name]
-
     def round_of(steps: int) -> Callable[[], None]:
         def run():
-            setattr(syn, attr, steps)
-            model.synthesis_round(z, y)
+            syn.iterations = steps
+            syn.step(model, z, y, built.wrappers)
         return run
 
-    if name == 'PixelSynthesizer':
-        floor, desc = floors.pixel_step(
-            built.image_batch(), teacher, student, iters)
-    elif name == 'ContrastiveSynthesizer':
+    if isinstance(syn, ContrastiveSynthesizer):
         bank = fill_memory_bank(built)
         extra.update(bank_size=bank.size, bank_dim=bank.dim,
                      num_negatives=syn.num_negatives)
         floor, desc = floors.contrastive_step(
             _fresh_generator(built), teacher, student, copy.deepcopy(
                 syn.head), z, syn.num_negatives, iters)
-    else:
+    elif isinstance(syn, MetaSynthesizer):
         floor, desc = floors.generator_step(
             _fresh_generator(built), teacher, student, z, iters,
             train_latents=True)
+    else:  # a batch of pixels optimised through the terms
+        floor, desc = floors.pixel_step(
+            built.image_batch(), teacher, student, iters)
     floor = built.autocast(floor, wrapper=False)
     return Case(name, config, round_of(1 + iters), floor, iters,
                 method_lo=round_of(1), floor_desc=desc, extra=extra)
@@ -280,13 +271,13 @@ def student_case(built: Built, config: str, iters: int) -> Case:
     batch), against a bare KD step on a ready batch."""
     model, z, y = built.model, built.z, built.y
     wrapper = built.wrappers['student']
-    pool = model.pool is not None
+    pool = not isinstance(built.synthesizer, OnlineSynthesizer)
     if pool:
         _fill_pool(built)
 
     def method():
         for _ in range(iters):
-            model._student_step(z, y, wrapper)
+            model.student_step(z, y, wrapper)
 
     images = None if not pool else built.image_batch()
     gen = None if pool else built.synthesizer

@@ -35,11 +35,12 @@ def scale_rounds(cfg: Config, rounds: int) -> Config:
     """Set ``train_cfg.max_iters`` of an iteration-based config to
     ``rounds`` and stretch, by the same factor, what is placed in the run
     as a fraction of its length: the iteration-based parameter schedulers
-    (``begin``, ``end``, ``T_max``, ``milestones``, ...), a
-    ``ScheduleSwitchHook``'s ``at`` (RDSKD's stage switch) and the
-    distiller's ``warmup_rounds``. Rhythms stay (a ``GeneratorResetHook``
-    or ``LossSnapshotHook`` interval, rounds per synthesized batch), and
-    so do the logging, validation and checkpoint intervals.
+    (``begin``, ``end``, ``T_max``, ``milestones``, ...), the ``rounds``
+    of the stages of ``model.schedule`` (RDSKD's stage switch) and the
+    distiller's ``warmup_rounds``. Rhythms stay (a ``MetaSynthesizer``'s
+    ``reset_interval``, an ``ExpIncrementPenalty``'s ``interval``, rounds
+    per synthesized batch), and so do the logging, validation and
+    checkpoint intervals.
 
     Args:
         cfg (Config): Changed in place.
@@ -65,10 +66,10 @@ def scale_rounds(cfg: Config, rounds: int) -> Config:
         for key in SCHEDULER_KEYS + ('milestones', ):
             if key in sched:
                 sched[key] = _scale(sched[key], factor)
-    for hook in cfg.get('custom_hooks', []) or []:
-        if hook.get('type') == 'ScheduleSwitchHook':
-            hook['at'] = _scale(hook['at'], factor)
     model = cfg.get('model') or {}
+    for stage in model.get('schedule') or []:
+        if isinstance(stage, dict) and stage.get('rounds'):
+            stage['rounds'] = _scale(stage['rounds'], factor)
     if model.get('warmup_rounds'):
         model['warmup_rounds'] = _scale(model['warmup_rounds'], factor)
     return cfg

@@ -3,6 +3,7 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 
+from mmdfkd.models.synthesizers import OnlineSynthesizer
 from .cases import (Built, Case, bank_costs, load_method, student_case,
                     synthesizer_case)
 from .measure import interleaved_times, median
@@ -23,7 +24,8 @@ def build_cases(configs: List[str], teacher: Optional[str],
         cfg = load_method(path, teacher, student, img_size)
         built = Built(cfg, batch_size, device, channels_last, amp)
         cases.append(synthesizer_case(built, path, iters))
-        kind = 'online' if built.synthesizer.online else 'pool'
+        kind = ('online' if isinstance(built.synthesizer, OnlineSynthesizer)
+                else 'pool')
         if kind not in students:
             students.add(kind)
             case = student_case(built, path, iters)

@@ -7,13 +7,16 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from mmdfkd.registry import DATASETS
+from mmdfkd.utils.pool_format import file_sha256, read_pool
 
 
 @DATASETS.register_module()
 class SyntheticPoolDataset(BaseDataset):
-    """Images of a pool folder written by ``SyntheticPool.save``.
+    """Images of a pool folder written by ``SyntheticPool.save`` or
+    ``tools/synthesize.py``.
 
-    The folder (``docs/pool_format.md``) is verified and read once, when
+    The folder (:mod:`mmdfkd.utils.pool_format`, ``docs/pool_format.md``)
+    is verified and read once, when
     the dataset is initialised (meta.json present, every shard's sha256,
     the fingerprint against ``expected_fingerprint``); the images stay in
     one CPU tensor in the pool's store dtype. Items need no file IO.
@@ -56,7 +59,8 @@ class SyntheticPoolDataset(BaseDataset):
         pool_dir (str): The pool folder; relative to ``data_root`` if that
             is given.
         expected_fingerprint (dict, optional): Fingerprint entries that
-            must match (``SyntheticPool.load``'s ``expected``); a pool
+            must match (:func:`~mmdfkd.utils.pool_format.read_pool`'s
+            ``expected``); a pool
             written by ``tools/synthesize.py`` records ``teacher_sha256``,
             ``image_shape`` (C, H, W), ``config`` and ``pixel_range``.
             Defaults to None (not checked).
@@ -90,7 +94,6 @@ class SyntheticPoolDataset(BaseDataset):
             pool_dir = osp.join(data_root, pool_dir)
         self.pool_dir = pool_dir
         if teacher_ckpt is not None:
-            from mmdfkd.models.synthesizers.pool import file_sha256
             if not osp.isfile(teacher_ckpt):
                 raise FileNotFoundError(
                     f'SyntheticPoolDataset: teacher_ckpt {teacher_ckpt!r} '
@@ -111,14 +114,10 @@ class SyntheticPoolDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Verify and load the pool; one small info dict per image."""
-        # imported here: mmdfkd.models must not load with mmdfkd.datasets
-        from mmdfkd.models.synthesizers.pool import SyntheticPool
-        pool = SyntheticPool.load(
+        images, labels, self.pool_meta = read_pool(
             self.pool_dir,
             expected=self.expected_fingerprint,
             map_location='cpu')
-        self.pool_meta = pool.meta
-        images, labels = pool.tensors()
         self._images = images  # N×C×H×W, store dtype, CPU
         if images is None:
             return []

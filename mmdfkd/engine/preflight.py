@@ -136,8 +136,44 @@ def check_class_counts(cfg: Config) -> None:
                 'this dataset, or the dataset it was trained on.')
 
 
+#: Settings of mmdfkd 0.1 configs and where they went in 0.2.
+RETIRED = {
+    'global_batch_size': (
+        'the global batch is train_dataloader.batch_size, split over the '
+        "processes by batch_sampler=dict(type='GlobalBatchSampler') (e.g. "
+        '--cfg-options train_dataloader.batch_size=16)'),
+    'ScheduleSwitchHook': (
+        "stages are part of model.schedule: [dict(rounds=<at>, phases=...), "
+        "dict(phases=<schedule>, eval_modules=[...])]"),
+    'GeneratorResetHook': (
+        "MetaSynthesizer's reset_layers=[...] and reset_interval=<interval>"),
+    'LossSnapshotHook': "ExpIncrementPenalty's interval=<interval>",
+}
+
+
+def check_retired(cfg: Config) -> None:
+    """Raise on settings of mmdfkd 0.1 configs that 0.2 replaced, naming
+    the replacement.
+
+    Raises:
+        ValueError: for the first one found.
+    """
+    found = ['global_batch_size'] if 'global_batch_size' in cfg else []
+    found += [
+        kind for hook in cfg.get('custom_hooks') or []
+        if isinstance(hook, dict)
+        for kind in [str(hook.get('type', '')).split('.')[-1]]
+        if kind in RETIRED
+    ]
+    if found:
+        raise ValueError(
+            f'{found[0]} is a setting of mmdfkd 0.1 configs; since 0.2 '
+            f'{RETIRED[found[0]]} (docs/architecture.md).')
+
+
 def preflight(cfg: Config) -> None:
     """Every check above, in the order a user would fix them."""
+    check_retired(cfg)
     check_data_roots(cfg)
     check_teacher_checkpoint(cfg)
     check_class_counts(cfg)

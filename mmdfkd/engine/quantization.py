@@ -43,6 +43,8 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
+from mmdfkd.models.algorithms.normalization import InputNormalization
+
 __all__ = [
     'PixelSpaceModel', 'QUANTIZATION_PATH', 'activation_scales', 'batches',
     'evaluate', 'gaussian_noise_images', 'integer_weights', 'is_quantized',
@@ -92,32 +94,29 @@ class PixelSpaceModel(nn.Module):
     """An mmpretrain classifier that takes pixel-space images.
 
     ``forward(x)`` returns ``model(normalise(x), mode='tensor')`` (the
-    logits), where ``normalise`` does what the model's data preprocessor
-    does to a batch of same-sized images: flip BGR↔RGB when it converts
-    channels, then ``(x - mean) / std`` when it normalises. Batch
-    augmentations of training (mixup ...) are not applied.
+    logits), where ``normalise`` is the network's
+    :class:`~mmdfkd.models.algorithms.InputNormalization` (from its
+    config's ``data_preprocessor``: the channel flip of ``to_rgb`` /
+    ``bgr_to_rgb``, then ``(x - mean) / std``): what its data preprocessor
+    does to a batch of same-sized images, the one normalisation the
+    distillers use too. Batch augmentations of training (mixup ...) are not
+    applied.
 
     Args:
-        model (nn.Module): A classifier with a ``data_preprocessor`` (e.g.
-            ``ClsDataPreprocessor``) and ``forward(inputs, mode='tensor')``.
-            Used as is (not copied); put it in eval mode first.
+        model (nn.Module): A classifier with ``forward(inputs,
+            mode='tensor')``. Used as is (not copied); put it in eval mode
+            first.
+        network_cfg (dict): Its config (the ``model`` of the config it was
+            built from).
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, network_cfg: dict) -> None:
         super().__init__()
         self.model = model
-        pre = getattr(model, 'data_preprocessor', None)
-        self.flip_channels = bool(getattr(pre, '_channel_conversion', False))
-        normalise = bool(getattr(pre, '_enable_normalize', False))
-        mean = pre.mean.detach().clone() if normalise else torch.zeros(1)
-        std = pre.std.detach().clone() if normalise else torch.ones(1)
-        self.register_buffer('mean', mean.reshape(1, -1, 1, 1))
-        self.register_buffer('std', std.reshape(1, -1, 1, 1))
+        self.normalization = InputNormalization.from_config(network_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.flip_channels:
-            x = x.flip(1)
-        return self.model((x - self.mean) / self.std, mode='tensor')
+        return self.model(self.normalization(x), mode='tensor')
 
 
 def _check_bits(name: str, bits: int) -> int:

@@ -21,6 +21,7 @@ import torch
 from mmengine.config import Config
 
 from mmdfkd.compat.checkpoint import allow_list, load_untrusted_checkpoint
+from .config_migration import is_pre_0_2, migrate_model
 
 __all__ = ['ResumeConfigMismatchError', 'check_resumable',
            'config_differences', 'enable_resume', 'parse_config_text']
@@ -123,6 +124,8 @@ def _optimizer_types(optim_wrapper: Any) -> Dict[str, Any]:
 
 def _relevant(parsed: Dict[str, Any]) -> tuple:
     model = parsed.get('model', _MISSING)
+    if is_pre_0_2(parsed):
+        model = migrate_model(parsed)
     if isinstance(model, dict):
         model = {k: v for k, v in model.items()
                  if k not in IGNORED_MODEL_KEYS}
@@ -133,6 +136,9 @@ def config_differences(saved_text: str, cfg: Config) -> List[tuple]:
     """What keeps a checkpoint written with ``saved_text`` from resuming
     under ``cfg``: differences of the ``model`` section (``teacher_ckpt``
     ignored) and of the optimiser types of ``optim_wrapper``.
+
+    A configuration of mmdfkd 0.1 is first brought to the 0.2 layout
+    (:func:`~mmdfkd.engine.config_migration.migrate_model`).
 
     Args:
         saved_text: ``checkpoint['meta']['cfg']``.
@@ -174,7 +180,10 @@ def _load_meta(path: str) -> dict:
     if not isinstance(checkpoint, dict):
         checkpoint = load_untrusted_checkpoint(path)  # raises: not a dict
     meta = checkpoint.get('meta')
-    return meta if isinstance(meta, dict) else {}
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    layout = getattr(checkpoint.get('state_dict'), '_metadata', None) or {}
+    meta['state_version'] = layout.get('', {}).get('version')
+    return meta
 
 
 def _resume_source(work_dir: str, cfg: Optional[Config]) -> Optional[str]:
@@ -242,7 +251,8 @@ def check_resumable(work_dir: str, cfg: Optional[Config] = None) -> None:
     ckpt = _resume_source(work_dir, cfg)
     if cfg is None or ckpt is None:
         return
-    saved = _load_meta(ckpt).get('cfg')
+    meta = _load_meta(ckpt)
+    saved = meta.get('cfg')
     if not isinstance(saved, str):
         return
     try:
@@ -255,10 +265,21 @@ def check_resumable(work_dir: str, cfg: Optional[Config] = None) -> None:
              for key, old, new in diffs[:MAX_LISTED]]
     if len(diffs) > MAX_LISTED:
         lines.append(f'  ... and {len(diffs) - MAX_LISTED} more')
+    version = meta.get('state_version')
+    model = parse_config_text(saved).get('model')
+    distiller = isinstance(model, dict) and str(model.get(
+        'type', '')).split('.')[-1] in ('DataFreeDistiller',
+                                        'KnowledgeDistiller')
+    old = ('' if not distiller or version is None or version >= 2 else
+           f' It was written by mmdfkd 0.1 (distiller state layout version '
+           f'{version}); its configuration was brought to the layout of '
+           'mmdfkd 0.2 (pool arguments in the synthesizer, stages in the '
+           'schedule, no ScheduleSwitchHook / GeneratorResetHook / '
+           'LossSnapshotHook) before this comparison.')
     raise ResumeConfigMismatchError(
         f'--resume: {ckpt} was written with another configuration '
         f'({len(diffs)} difference(s) in the model or the optimiser '
-        'types):\n' + '\n'.join(lines) + '\n'
+        f'types):{old}\n' + '\n'.join(lines) + '\n'
         'Resuming would load its weights and optimiser states into a '
         'different model. Either start a new run in a fresh work dir '
         '(--work-dir <new dir>, without --resume), or resume with the '

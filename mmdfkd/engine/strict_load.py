@@ -18,6 +18,8 @@ from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.checkpoint import get_state_dict
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+from mmdfkd.models.algorithms import BaseDistiller
+from mmdfkd.utils import unwrap_model
 
 __all__ = ['CheckpointMismatchError', 'build_runner', 'check_state_fits']
 
@@ -71,13 +73,23 @@ def build_runner(cfg: Config,
 def check_state_fits(model, path: str) -> None:
     """Raise when the ``state_dict`` of checkpoint ``path`` does not have
     exactly the keys of ``model`` (as MMEngine saves it: model wrappers
-    removed) and the shapes of its weights.
+    removed) and the shapes of its weights. A distiller's state written by
+    an earlier mmdfkd is first brought to the current layout, as loading
+    it does (:meth:`~mmdfkd.models.algorithms.BaseDistiller.
+    upgrade_state_dict`).
 
     Raises:
         CheckpointMismatchError: naming the file and the first differences.
+        ValueError: For a distiller state newer than this mmdfkd reads.
     """
     expected = get_state_dict(model)
     saved = load_untrusted_checkpoint(path).get('state_dict', {})
+    distiller = unwrap_model(model)
+    if isinstance(distiller, BaseDistiller):
+        version = (getattr(saved, '_metadata', None) or {}).get(
+            '', {}).get('version')
+        saved = dict(saved)
+        distiller.upgrade_state_dict(saved, version=version)
     missing = [k for k in expected if k not in saved]
     unexpected = [k for k in saved if k not in expected]
     # packed ``_extra_state`` (a pool, a synthesizer's side state) grows

@@ -28,24 +28,20 @@ def test_dfad_decays_keep_their_proportions():
 def test_two_stage_rdskd_keeps_its_proportions():
     cfg = load_cfg('configs/rdskd_digits.py')  # 600 G + 1800 S rounds
     scale_rounds(cfg, 1200)
-    (switch, ) = [h for h in cfg.custom_hooks
-                  if h['type'] == 'ScheduleSwitchHook']
-    assert switch['at'] == 300
+    generator_stage, student_stage = cfg.model.schedule
+    assert generator_stage['rounds'] == 300
+    assert 'rounds' not in student_stage  # the last stage runs to the end
     (cosine, ) = cfg.param_scheduler.student
     assert (cosine.begin, cosine.end, cosine.T_max) == (300, 1200, 900)
     # the generator's snapshot rhythm ("epochs" of 60) stays
-    (snap, ) = [h for h in cfg.custom_hooks
-                if h['type'] == 'LossSnapshotHook']
-    assert snap['interval'] == 60
+    assert cfg.model.generator_losses.onehot.interval == 60
 
 
 def test_warmup_rounds_and_milestones_scale_rhythms_stay():
     cfg = load_cfg('configs/fast_digits.py')  # 300 rounds, 20 warm-up
     scale_rounds(cfg, 150)
     assert cfg.model.warmup_rounds == 10
-    (reset, ) = [h for h in cfg.custom_hooks
-                 if h['type'] == 'GeneratorResetHook']
-    assert reset['interval'] == 20
+    assert cfg.model.synthesizer.reset_interval == 20
     cfg = Config(dict(
         train_cfg=dict(max_iters=100),
         param_scheduler=[

@@ -1,5 +1,5 @@
 """Every shipped config trains as ``tools/train.py`` runs it: the same
-preprocessing of the config (preflight, global batch), ``Runner.from_cfg``,
+preprocessing of the config (preflight), ``Runner.from_cfg``,
 one training iteration and one validation pass, on tiny data written in
 each dataset's real on-disk layout (tests/data_writers.py) and, for
 distillation, a teacher checkpoint saved from a random initialisation.
@@ -24,8 +24,8 @@ from mmengine.registry import RUNNERS, DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 
-from mmdfkd.engine.global_batch import apply_global_batch
 from mmdfkd.engine.preflight import preflight
+from mmdfkd.models.algorithms import DataFreeDistiller
 from mmdfkd.models.algorithms.networks import build_network
 from mmdfkd.utils import unwrap_model
 from tests.conftest import ROOT
@@ -41,16 +41,9 @@ RUNNER_CONFIGS = [c for c in CONFIGS if c not in FEDERATED]
 
 #: Batch of every loader (and the global batch of data-free configs).
 TINY_BATCH = 4
+FASHION_MNIST_SYSTEM = '/usr/share/datasets/fashion-mnist'
 #: Images a generator makes at most (segmentation generators make 128²).
 TINY_GENERATOR_SIZE = 32
-
-
-def later_stages(cfg):
-    """Schedules that ScheduleSwitchHooks switch to (two-stage methods)."""
-    return [
-        entry for hook in cfg.get('custom_hooks', [])
-        if hook['type'] == 'ScheduleSwitchHook' for entry in hook['schedule']
-    ]
 
 
 def is_distiller(cfg) -> bool:
@@ -85,10 +78,11 @@ def shrink_distiller(cfg) -> None:
     synthesis; small generator output and memory bank."""
     model = cfg.model
     if 'schedule' in model:
-        model.schedule = [
-            (phase, 1)
-            for phase, count in model.schedule + later_stages(cfg) if count
-        ]
+        stages = model.schedule
+        if not all(isinstance(s, dict) for s in stages):
+            stages = [dict(phases=stages)]
+        model.schedule = [(phase, 1) for stage in stages
+                          for phase, count in stage['phases'] if count]
     synth = model.get('synthesizer', {})
     for key in ('iterations', 'inner_steps'):
         if key in synth:
@@ -107,8 +101,6 @@ def shrink_distiller(cfg) -> None:
 
 def shrink(cfg) -> None:
     """One iteration of tiny batches, then one validation pass."""
-    if 'global_batch_size' in cfg:
-        cfg.global_batch_size = TINY_BATCH
     for key in LOADERS:
         loader = cfg.get(key)
         if not loader:
@@ -206,7 +198,6 @@ def test_config_trains_and_validates_through_the_runner(
                  format_python_code=False)
     # what tools/train.py does before the runner
     preflight(cfg)
-    apply_global_batch(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     probe = ParamChangeProbe()
@@ -218,7 +209,9 @@ def test_config_trains_and_validates_through_the_runner(
     scalars = runner.message_hub.log_scalars
     if distiller:
         model = unwrap_model(runner.model)
-        phases = {phase for phase, count in model.schedule if count}
+        phases = {phase for stage in model.stages
+                  for phase, count in stage.phases if count} if isinstance(
+                      model, DataFreeDistiller) else {'student'}
         for phase in phases:
             loss = scalars[f'train/{phase}.loss'].current()
             assert math.isfinite(loss), (phase, loss)
@@ -258,6 +251,12 @@ def test_top_level_data_preprocessor_fails_clearly(tmp_path):
 def test_federated_config_runs_its_entry_point(config):
     from mmdfkd.federated.experiment import METHODS, run_method
     cfg = Config.fromfile(osp.join(ROOT, config))
+    data = cfg.get('data') or {}
+    if (data.get('type') == 'fashion_mnist'
+            and not osp.isdir(data.get('root', ''))):
+        # the official files of Debian's dataset-fashion-mnist, which
+        # `make data-fashion-mnist` links into data/fashion_mnist
+        cfg.data.root = FASHION_MNIST_SYSTEM
     cfg.merge_from_dict({
         'rounds': 1,
         'local.steps': 2,

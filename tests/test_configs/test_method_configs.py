@@ -1,5 +1,6 @@
-"""The method configs that must exist, and the hooks every config keeps.
-(That each one trains through the runner: test_configs_run.py.)"""
+"""The method configs that must exist, that each is its method's recipe
+plus what differs, and the hooks every config keeps. (That each one trains
+through the runner: test_configs_run.py.)"""
 import glob
 import os.path as osp
 
@@ -33,9 +34,50 @@ def test_all_methods_have_configs():
 
 @pytest.mark.parametrize('config', CONFIGS)
 def test_runtime_hooks_survive_overrides(config):
-    """Configs that replace `custom_hooks` keep the export, RNG and
-    collapse-monitor hooks."""
-    hooks = {h['type'] for h in Config.fromfile(osp.join(ROOT,
-                                                        config)).custom_hooks}
-    assert {'StudentExportHook', 'RNGStateHook',
-            'CollapseMonitorHook'} <= hooks
+    """Every config keeps the keyed runtime hooks (export, RNG states,
+    collapse monitor) whatever hooks its method adds or tunes, and lists
+    none in `custom_hooks`."""
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    hooks = {key: hook['type'] for key, hook in cfg.default_hooks.items()}
+    assert hooks['student_export'] == 'StudentExportHook'
+    assert hooks['rng_state'] == 'RNGStateHook'
+    assert hooks['collapse_monitor'] == 'CollapseMonitorHook'
+    assert not cfg.get('custom_hooks')
+    data_free = cfg.model.type == 'DataFreeDistiller'
+    assert ('synthetic_grid' in hooks) == data_free
+
+
+METHODS = sorted(
+    osp.splitext(osp.basename(p))[0]
+    for p in glob.glob(osp.join(ROOT, 'configs/_base_/methods/*.py')))
+
+
+def test_every_method_has_its_recipe():
+    assert METHODS == ['cmi', 'dafl', 'ddad', 'deepinv', 'dfad', 'dfq',
+                       'fast', 'kd', 'rdskd', 'zskt']
+    for method in METHODS:
+        leaves = [c for c in CONFIGS
+                  if osp.basename(c).startswith(f'{method}_')]
+        assert leaves, method
+        for leaf in leaves:
+            # a method x task config builds on its recipe (directly or
+            # through another method x task config): the recipe's
+            # variables are in its merged config
+            assert f'{method}_model' in Config.fromfile(
+                osp.join(ROOT, leaf)), leaf
+
+
+def test_latent_draws_follow_the_schedule():
+    """No latent source states how many draws a round takes: the
+    distiller derives them from its schedule (ZSKT's same z: its recipe's
+    latent_draws=1)."""
+    for config in CONFIGS:
+        cfg = Config.fromfile(osp.join(ROOT, config))
+        if cfg.model.type != 'DataFreeDistiller':
+            continue
+        dataset = cfg.train_dataloader.dataset
+        assert dataset.type == 'LatentDataset' and 'draws' not in dataset, \
+            config
+        assert cfg.train_dataloader.batch_sampler.type == \
+            'GlobalBatchSampler', config
+        assert ('latent_draws' in cfg.model) == ('zskt' in config), config

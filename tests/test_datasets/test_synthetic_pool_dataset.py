@@ -6,8 +6,8 @@ from torch.utils.data import DataLoader
 
 import mmdfkd  # noqa: F401
 from mmdfkd.datasets import SyntheticPoolDataset
-from mmdfkd.models.synthesizers.pool import (PoolFingerprintError,
-                                             SyntheticPool, file_sha256)
+from mmdfkd.models.synthesizers import SyntheticPool
+from mmdfkd.utils.pool_format import PoolFingerprintError, file_sha256
 from mmdfkd.registry import DATASETS
 
 FINGERPRINT = dict(teacher_sha256='a' * 64, image_size=[8, 8],

@@ -90,7 +90,7 @@ SKIPPED: Dict[Tuple[str, str], str] = {
 #: Sandbox folder of the tiny Fashion-MNIST files (relative to the copy).
 TINY_FMNIST = 'tiny_fashion_mnist'
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
-                  'train_cfg.val_interval=4 global_batch_size=16')
+                  'train_cfg.val_interval=4 train_dataloader.batch_size=16')
 #: One epoch of 256 Fashion-MNIST training images.
 _FMNIST_EPOCH = ('--cfg-options train_cfg.max_epochs=1 '
                  'train_dataloader.dataset.indices=256')
@@ -104,7 +104,7 @@ SHORTER: List[Tuple[str, str]] = [
     ('tools/dist_train.sh configs/dfq_digits.py 2 --work-dir '
      'work_dirs/dfq_digits_2p --resume',
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
-     'global_batch_size=16'),
+     'train_dataloader.batch_size=16'),
     ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
     ('python tools/train.py configs/teachers/fashion_mnist_',
      _FMNIST_EPOCH),
@@ -116,7 +116,7 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
     ('python tools/benchmark_quality.py fmnist',
      '--methods dfad --budget 4 --rounds 2 --val-points 1 '
-     '--cfg-options global_batch_size=16'),
+     '--cfg-options train_dataloader.batch_size=16'),
     ('python tools/synthesize.py configs/deepinv_convnet_fashion_mnist.py',
      '--num-images 16 --batch-size 16 '
      '--cfg-options model.synthesizer.iterations=2'),
@@ -135,7 +135,7 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
     ('python tools/train.py configs/ddad_deeplabv3_street_scenes.py',
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2 '
-     'global_batch_size=4'),
+     'train_dataloader.batch_size=4'),
 ]
 #: What only a config example assigns at the top level.
 CONFIG_KEYS = re.compile(r'^(_base_|\w+_dataloader)\s*=', re.M)

@@ -32,11 +32,8 @@ def dfad_run(trained_teacher, tmp_path_factory):
         'train_dataloader.batch_size': BATCH,
         'default_hooks.logger.interval': 1,
     })
-    grid_hooks = [
-        h for h in cfg.custom_hooks if h['type'] == 'SyntheticImageGridHook'
-    ]
-    assert len(grid_hooks) == 1, cfg.custom_hooks
-    grid_hooks[0]['interval'] = GRID_INTERVAL
+    assert cfg.default_hooks.synthetic_grid.type == 'SyntheticImageGridHook'
+    cfg.default_hooks.synthetic_grid.interval = GRID_INTERVAL
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     if HAS_TENSORBOARD:
         cfg.visualizer.vis_backends.append(

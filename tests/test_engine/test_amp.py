@@ -194,7 +194,7 @@ def test_train_py_amp_run(trained_teacher, tmp_path):
             '--amp', '--work-dir',
             str(work_dir), '--cfg-options',
             f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=3',
-            'global_batch_size=16', 'train_cfg.val_interval=1000',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=1000',
             'default_hooks.logger.interval=1'
         ],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -33,7 +33,7 @@ def test_networks_become_channels_last_and_steps_agree():
         torch.manual_seed(1)
         ref = other.teacher(other.synthesizer(b.z), mode='tensor')
     torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
-    b.model._generator_step(b.z, b.y, b.wrappers['generator'])
+    b.synthesizer.step(b.model, b.z, b.y, b.wrappers)
 
 
 def test_refuses_a_wrapped_model():

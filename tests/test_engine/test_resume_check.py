@@ -42,7 +42,8 @@ def test_same_config_resumes(tmp_path, dfq_text):
     write_run(tmp_path, dfq_text)
     cfg = load_cfg(DFQ)
     # run settings, the teacher weights' path and --amp do not matter
-    cfg.merge_from_dict({'train_cfg.max_iters': 7, 'global_batch_size': 8,
+    cfg.merge_from_dict({'train_cfg.max_iters': 7,
+                         'train_dataloader.batch_size': 8,
                          'model.teacher_ckpt': '/elsewhere/teacher.pth',
                          'optim_wrapper.student.optimizer.lr': 0.5})
     enable_amp(cfg)

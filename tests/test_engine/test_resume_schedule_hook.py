@@ -11,7 +11,6 @@ from mmdfkd.engine.hooks import ScheduleResumeError
 from tests.conftest import load_cfg
 
 SMALL = {
-    'global_batch_size': 8,
     'train_dataloader.batch_size': 8,
     'train_cfg.val_interval': 100000,
     'default_hooks.logger.interval': 1,

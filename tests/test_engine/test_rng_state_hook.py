@@ -41,7 +41,6 @@ class FakeRunner(SimpleNamespace):
         kw.setdefault('epoch', 0)
         kw.setdefault('max_iters', 100)
         kw.setdefault('max_epochs', 1)
-        kw.setdefault('_resume', True)
         kw.setdefault('logger', logging.getLogger('rng_state_hook_test'))
         super().__init__(**kw)
 
@@ -83,7 +82,7 @@ def test_state_loads_weights_only(tmp_path):
 def test_registered_and_in_data_free_runtime():
     assert HOOKS.get('RNGStateHook') is RNGStateHook
     cfg = load_cfg('configs/dfq_digits.py')
-    assert 'RNGStateHook' in [h['type'] for h in cfg.custom_hooks]
+    assert cfg.default_hooks.rng_state.type == 'RNGStateHook'
 
 
 def test_runs_after_low_hooks_and_before_the_checkpoint_hook():
@@ -100,7 +99,10 @@ def test_saved_then_restored_on_resume():
     assert checkpoint['rng_state']['world_size'] == 1
     after_save = draws()
     reseed(5)
-    hook.after_load_checkpoint(FakeRunner(_resume=True), checkpoint)
+    # a resume: the run goes on from the checkpoint's iteration
+    resumed = FakeRunner(iter=2)
+    hook.after_load_checkpoint(resumed, checkpoint)
+    hook.before_train(resumed)
     assert draws() == after_save
 
 
@@ -113,14 +115,18 @@ def test_not_restored_without_resume():
     reseed(7)
     expected = draws()
     reseed(7)
-    hook.after_load_checkpoint(FakeRunner(_resume=False), checkpoint)
+    fresh = FakeRunner(iter=0)  # load_from: training starts at 0
+    hook.after_load_checkpoint(fresh, checkpoint)
+    hook.before_train(fresh)
     assert draws() == expected
 
 
 def test_checkpoint_without_states_warns(caplog):
     hook = RNGStateHook()
+    resumed = FakeRunner(iter=2)
     with caplog.at_level(logging.WARNING, 'rng_state_hook_test'):
-        hook.after_load_checkpoint(FakeRunner(), {'meta': {}})
+        hook.after_load_checkpoint(resumed, {'meta': {}})
+        hook.before_train(resumed)
     assert 'no RNG states' in caplog.text
 
 
@@ -154,6 +160,13 @@ def test_gathered_at_checkpoint_iterations_only(monkeypatch):
     assert hook._pending is None
 
 
+def resume(hook, checkpoint):
+    """What a resume runs of the hook: the load, then training starts."""
+    runner = FakeRunner(iter=2)
+    hook.after_load_checkpoint(runner, checkpoint)
+    hook.before_train(runner)
+
+
 def test_each_rank_restores_its_own(monkeypatch):
     reseed(8)
     rank0 = get_rng_state()
@@ -163,10 +176,10 @@ def test_each_rank_restores_its_own(monkeypatch):
     checkpoint = dict(rng_state=dict(world_size=2, ranks=[rank0, rank1]))
     monkeypatch.setattr(hook_module, 'get_world_size', lambda: 2)
     monkeypatch.setattr(hook_module, 'get_rank', lambda: 1)
-    RNGStateHook().after_load_checkpoint(FakeRunner(), checkpoint)
+    resume(RNGStateHook(), checkpoint)
     assert draws() == rank1_draws
     monkeypatch.setattr(hook_module, 'get_rank', lambda: 0)
-    RNGStateHook().after_load_checkpoint(FakeRunner(), checkpoint)
+    resume(RNGStateHook(), checkpoint)
     assert draws() == rank0_draws
 
 
@@ -178,7 +191,7 @@ def test_other_world_size_is_not_restored(monkeypatch, caplog):
     expected = draws()
     reseed(10)
     with caplog.at_level(logging.WARNING, 'rng_state_hook_test'):
-        RNGStateHook().after_load_checkpoint(FakeRunner(), checkpoint)
+        resume(RNGStateHook(), checkpoint)
     assert draws() == expected
     assert 'written by 2 processes' in caplog.text
 

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmengine.visualization import LocalVisBackend, Visualizer
+from mmengine.visualization import Visualizer
 
 from mmdfkd.engine.hooks import SegPredictionGridHook
 from mmdfkd.engine.hooks.seg_prediction_grid_hook import colorize, interleave
@@ -47,7 +47,13 @@ def fake_runner(model, tmp_path, palette):
     vis.dataset_meta = dict(palette=palette)
     return SimpleNamespace(
         model=model, visualizer=vis, iter=3, max_iters=4,
-        message_hub=FakeHub())
+        message_hub=FakeHub(), log_dir=str(tmp_path))
+
+
+def synthesize(model, n):
+    """A fresh batch of the model's generator, its latest (the preview)."""
+    latents = torch.randn(n, model.synthesizer.latent_dim)
+    return model.synthesizer.student_batch(latents, None)[0]
 
 
 @pytest.fixture(scope='module')
@@ -61,7 +67,7 @@ def model():
 def test_writes_image_teacher_student_triples(model, tmp_path):
     palette = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255],
                [255, 255, 0]]
-    model.last_images = torch.rand(5, 3, 32, 32) * 255
+    images = synthesize(model, 5)
     model.train()
     runner = fake_runner(model, tmp_path, palette)
     hook = SegPredictionGridHook(interval=2, max_images=4, nrow=2)
@@ -77,8 +83,7 @@ def test_writes_image_teacher_student_triples(model, tmp_path):
     # argmax map
     with torch.no_grad():
         logits = model.teacher(
-            model._normalize(model.last_images[:1], 'teacher'),
-            mode='tensor')
+            model.normalize(images[:1], 'teacher'), mode='tensor')
     labels = torch.nn.functional.interpolate(
         logits, size=(32, 32), mode='bilinear').argmax(1)[0]
     tile = grid[1:65, 66:130]
@@ -88,26 +93,26 @@ def test_writes_image_teacher_student_triples(model, tmp_path):
     assert model.training and model.student.training  # modes restored
 
 
-def test_skips_between_intervals_and_without_images(model, tmp_path):
+def test_skips_between_intervals_and_without_images(model, tmp_path,
+                                                   monkeypatch):
     runner = fake_runner(model, tmp_path, None)
     runner.iter = 0
     hook = SegPredictionGridHook(interval=2)
-    model.last_images = torch.rand(2, 3, 32, 32)
+    synthesize(model, 2)
     hook.after_train_iter(runner, 0)  # iteration 1: not due
     assert hook.last_path is None
-    model.last_images = None
+    # a synthesizer that has made nothing yet
+    monkeypatch.setattr(model.synthesizer, 'preview',
+                        lambda max_images, seed: None)
     runner.iter = 1
     hook.after_train_iter(runner, 1)
     assert hook.last_path is None
-    assert not any(
-        isinstance(b, LocalVisBackend) and osp.isdir(
-            osp.join(b._save_dir, 'vis_image'))
-        for b in runner.visualizer._vis_backends.values())
+    assert not osp.isdir(osp.join(tmp_path, 'vis_data', 'vis_image'))
 
 
 def test_classifier_gets_a_clear_error(teacher_cfg, student_cfg, tmp_path):
     m = MODELS.build(distiller_cfg(teacher_cfg, student_cfg))
-    m.last_images = torch.rand(2, 1, 8, 8)
+    synthesize(m, 2)
     runner = fake_runner(m, tmp_path, None)
     with pytest.raises(TypeError, match='SyntheticImageGridHook'):
         SegPredictionGridHook(interval=1).after_train_iter(runner, 3)
@@ -131,7 +136,7 @@ def test_fallback_palette_covers_every_class(tmp_path):
     m.init_weights()
     with torch.no_grad():  # the student predicts class 4 everywhere
         m.student.decode_head.conv_seg.bias[4] = 100.0
-    m.last_images = torch.rand(2, 3, 32, 32) * 255
+    synthesize(m, 2)
     hook = SegPredictionGridHook(interval=1)
     hook.after_train_iter(fake_runner(m, tmp_path, [[0, 0, 0]]), 3)
     assert osp.isfile(hook.last_path)

@@ -102,23 +102,19 @@ def _grid_hook(runner) -> SyntheticImageGridHook:
 
 
 def _local_backend_dir(runner) -> str:
-    from mmengine.visualization import LocalVisBackend
-    dirs = [
-        b._save_dir for b in runner.visualizer._vis_backends.values()
-        if isinstance(b, LocalVisBackend)
-    ]
-    assert len(dirs) == 1
-    return dirs[0]
+    assert runner.visualizer.get_backend('LocalVisBackend') is not None
+    return osp.join(runner.log_dir, 'vis_data')
 
 
 def _expected_last_grid(runner) -> np.ndarray:
     model = unwrap_model(runner.model)
     hook = _grid_hook(runner)
     low, high = unwrap_model(model.synthesizer).pixel_range
+    images = model.synthesizer.preview()  # the last batch
     with torch.no_grad():
-        probs = model.teacher(model._normalize(model.last_images, 'teacher'),
+        probs = model.teacher(model.normalize(images, 'teacher'),
                               mode='tensor').softmax(1)
-    return class_grid_image(model.last_images, probs, low, high,
+    return class_grid_image(images, probs, low, high,
                             hook.max_images // 10, hook.tile_size,
                             [str(k) for k in range(10)])
 
@@ -155,7 +151,7 @@ def test_hook_writes_tensorboard_image(dfad_run):
     from tensorboard.backend.event_processing.event_accumulator import \
         EventAccumulator
     runner = dfad_run
-    assert 'TensorboardVisBackend' in runner.visualizer._vis_backends
+    assert runner.visualizer.get_backend('TensorboardVisBackend')
     events = glob.glob(
         osp.join(runner.work_dir, '**', 'events.out.tfevents.*'),
         recursive=True)
@@ -175,16 +171,22 @@ def test_hook_writes_tensorboard_image(dfad_run):
         cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), expected)
 
 
-def test_hook_skips_models_without_images():
-    """A model that synthesizes nothing (e.g. a plain classifier) is left
-    alone: no image is written."""
+def test_hook_needs_a_synthesizer_and_waits_for_images():
+    """A model that synthesizes nothing (e.g. a real-data distiller) is
+    refused when training starts, with the fix; a synthesizer that has made
+    nothing yet gets no picture."""
+    from types import SimpleNamespace
     from unittest import mock
 
     hook = SyntheticImageGridHook(interval=1)
     runner = mock.MagicMock()
     runner.iter = 0
     runner.max_iters = 10
-    runner.model = torch.nn.Linear(2, 2)  # no `last_images`
+    runner.model = torch.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match='remove the hook'):
+        hook.before_train(runner)
+    runner.model = SimpleNamespace(synthesizer=SimpleNamespace(
+        preview=lambda max_images, seed: None))
     hook.after_train_iter(runner, 0)
     runner.visualizer.add_image.assert_not_called()
     assert hook.last_path is None
@@ -232,7 +234,8 @@ def test_pool_grid_shows_distinct_images_of_the_whole_pool():
     same image, one row per class of the teacher."""
     from types import SimpleNamespace
 
-    from mmdfkd.models.synthesizers.pool import SyntheticPool
+    from mmdfkd.models.algorithms import InputNormalization
+    from mmdfkd.models.synthesizers import PixelSynthesizer
 
     class Teacher(torch.nn.Module):
         """Class = pixel value mod 4, confidently."""
@@ -241,17 +244,18 @@ def test_pool_grid_shows_distinct_images_of_the_whole_pool():
             cls = x.flatten(1)[:, 0].long() % 4
             return torch.nn.functional.one_hot(cls, 4).float() * 5
 
-    pool = SyntheticPool()
-    pool.add(torch.arange(40.).view(40, 1, 1, 1).expand(40, 1, 2, 2),
-             torch.zeros(40, dtype=torch.long))
+    synthesizer = PixelSynthesizer(image_shape=(1, 2, 2),
+                                   pixel_range=(0., 40.))
+    synthesizer.pool.add(
+        torch.arange(40.).view(40, 1, 1, 1).expand(40, 1, 2, 2),
+        torch.zeros(40, dtype=torch.long))
     model = SimpleNamespace(
-        pool=pool, teacher=Teacher(), _normalize=lambda x, role: x,
-        synthesizer=SimpleNamespace(pixel_range=(0., 40.)))
+        teacher_forward=Teacher(), synthesizer=synthesizer,
+        normalizers=dict(teacher=InputNormalization()))
     runner = SimpleNamespace(iter=3, visualizer=SimpleNamespace())
     hook = SyntheticImageGridHook(max_images=40, nrow=10, tile_size=2)
-    latest = torch.zeros(1, 1, 2, 2)  # the last batch is not what is shown
-    shown = hook._shown_images(runner, model, latest)
+    shown = synthesizer.preview(1024, seed=runner.iter)
     assert sorted(shown[:, 0, 0, 0].tolist()) == list(range(40))
-    grid = hook.draw(runner, model, latest)
+    grid = hook.draw(runner, model, shown)
     assert grid.shape == (4 * (2 + CAPTION_HEIGHT + 2) + 2,
                           LABEL_WIDTH + 10 * 4 + 2, 3)

@@ -62,7 +62,8 @@ def tiny_runner(trained_teacher, work_dir, hooks, max_iters=4,
             type='CheckpointHook', by_epoch=False, interval=max_iters,
             save_best='accuracy/top1', rule='greater'),
     })
-    cfg.custom_hooks = cfg.custom_hooks + hooks
+    for i, hook in enumerate(hooks):  # keyed beside the runtime hooks
+        cfg.default_hooks[f'extra_{i}'] = hook
     return Runner.from_cfg(cfg)
 
 

@@ -13,7 +13,7 @@ from tests.process import run_bounded
 
 #: Options making any data-free digits config tiny.
 TINY = [
-    'global_batch_size=8',
+    'train_dataloader.batch_size=8',
     'train_cfg.val_interval=100000',
     'default_hooks.logger.interval=1',
 ]

@@ -22,3 +22,6 @@ def _interrupting_format(*args, **kwargs):
 
 
 mmengine_config.FormatCode = _interrupting_format
+# Ctrl-C as in an interactive shell: a run started in the background by a
+# non-interactive shell (`pytest ... &`) inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)

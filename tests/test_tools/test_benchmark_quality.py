@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import ROOT
 
-TINY = ['global_batch_size=16', 'default_hooks.logger.interval=1']
+TINY = ['train_dataloader.batch_size=16',
+        'default_hooks.logger.interval=1']
 
 
 @pytest.fixture(scope='module')

@@ -65,7 +65,7 @@ def test_fmnist_from_a_fresh_folder(demo, tmp_path, monkeypatch, capsys):
     try:
         summary = demo.main([
             '--task', 'fmnist', '--method', 'dfad', '--cfg-options',
-            'train_cfg.max_iters=2', 'global_batch_size=8',
+            'train_cfg.max_iters=2', 'train_dataloader.batch_size=8',
             'train_cfg.val_interval=1000'
         ])
     finally:
@@ -103,8 +103,8 @@ def test_two_process_run(demo, trained_teacher, tmp_path):
         '--method', 'dfq', '--nproc', '2', '--work-dir',
         str(tmp_path / 'demo'), '--teacher-dir',
         str(teacher_dir), '--cfg-options', 'train_cfg.max_iters=2',
-        'global_batch_size=16', 'train_cfg.val_interval=1000',
-        'custom_hooks.0.interval=1'
+        'train_dataloader.batch_size=16', 'train_cfg.val_interval=1000',
+        'default_hooks.synthetic_grid.interval=1'
     ])
     assert summary['processes'] == 2
     assert osp.isfile(summary['student_checkpoint'])
@@ -128,7 +128,7 @@ def test_tiny_run_writes_summary(demo, trained_teacher, tmp_path, capsys):
             '--method', 'dfad', '--work-dir',
             str(work_dir), '--teacher-dir',
             str(teacher_dir), '--cfg-options', 'train_cfg.max_iters=3',
-            'global_batch_size=16', 'train_cfg.val_interval=1000',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=1000',
             'default_hooks.logger.interval=1'
         ])
     finally:
@@ -176,7 +176,7 @@ def test_a_failed_run_exits_non_zero(trained_teacher, tmp_path):
         sys.executable, osp.join(ROOT, 'tools', 'demo.py'), '--method',
         'dfq', '--work-dir', str(tmp_path / 'demo'), '--teacher-dir',
         str(teacher_dir), '--cfg-options', 'train_cfg.max_iters=2',
-        'global_batch_size=16'
+        'train_dataloader.batch_size=16'
     ], capture_output=True, text=True, cwd=str(tmp_path),
         env=dict(__import__('os').environ, OMP_NUM_THREADS='1'))
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -39,7 +39,7 @@ def tiny_run(demo_seg, tmp_path_factory):
             '--teacher-cfg-options', 'train_cfg.max_iters=3',
             'train_dataloader.batch_size=2', 'train_cfg.val_interval=100',
             '--cfg-options', 'train_cfg.max_iters=2',
-            'train_cfg.val_interval=2', 'global_batch_size=4',
+            'train_cfg.val_interval=2', 'train_dataloader.batch_size=4',
             "model.schedule=[('student',1),('generator',1)]"
         ])
     finally:

@@ -26,7 +26,7 @@ def dist_run(trained_teacher, tool_env, tmp_path_factory):
             '--work-dir',
             str(work_dir), '--cfg-options',
             f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=2',
-            'global_batch_size=16', 'train_cfg.val_interval=2',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=2',
             'default_hooks.logger.interval=1'
         ],
         cwd=ROOT,
@@ -99,7 +99,8 @@ def test_pool_families_train_and_resume_on_two_processes(
                 'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
                 str(work_dir), *extra, '--cfg-options',
                 f'model.teacher_ckpt={trained_teacher}',
-                f'train_cfg.max_iters={max_iters}', 'global_batch_size=16',
+                f'train_cfg.max_iters={max_iters}',
+                'train_dataloader.batch_size=16',
                 'train_cfg.val_interval=100',
                 'default_hooks.checkpoint.interval=1',
                 "model.schedule=[('synthesis',1),('student',2)]",
@@ -118,7 +119,8 @@ def test_pool_families_train_and_resume_on_two_processes(
     assert second.returncode == 0, failure(second.stdout)
     assert 'resumed' in second.stdout.lower()
     state = load_untrusted_checkpoint(str(work_dir / 'iter_3.pth'))
-    pool = unpack_state(state['state_dict']['pool._extra_state'])
+    pool = unpack_state(
+        state['state_dict']['synthesizer.pool._extra_state'])
     assert pool['num_images'] == 3 * 8  # rank 0's: 8 images a round
     if 'cmi' in config:  # the bank holds both ranks' features, 3 rounds
         synth = unpack_state(
@@ -136,15 +138,14 @@ def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
         "custom_imports = dict(imports=['mmdfkd', "
         "'tests.test_tools.failing_rank_hook'], "
         "allow_failed_imports=False)\n"
-        "custom_hooks = [dict(type='StudentExportHook'), "
-        "dict(type='RNGStateHook'), dict(type='FailOnRankHook', rank=1)]\n")
+        "custom_hooks = [dict(type='FailOnRankHook', rank=1)]\n")
     proc = run_bounded(
         [
             'bash', 'tools/dist_train.sh',
             str(config), '2', '--work-dir',
             str(tmp_path / 'run'), '--cfg-options',
             f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=4',
-            'global_batch_size=8', 'train_cfg.val_interval=100'
+            'train_dataloader.batch_size=8', 'train_cfg.val_interval=100'
         ],
         cwd=ROOT,
         env=tool_env(PYTHON=sys.executable, PORT=str(free_port),
@@ -172,7 +173,7 @@ def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
             'bash', 'tools/dist_train.sh', 'configs/dfq_digits.py', '2',
             '--work-dir', str(work_dir), '--cfg-options',
             f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=1',
-            'global_batch_size=16'
+            'train_dataloader.batch_size=16'
         ],
         cwd=ROOT,
         env=tool_env(PYTHON=sys.executable, PORT=str(free_port())),

@@ -21,7 +21,7 @@ def test_seg_ddad_on_two_processes(tool_env, free_port, tmp_path):
             f'val_dataloader.dataset.data_root={root}',
             f'test_dataloader.dataset.data_root={root}',
             'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-            'global_batch_size=4', 'generator.img_size=32',
+            'train_dataloader.batch_size=4', 'generator.img_size=32',
             'model.synthesizer.generator.img_size=32',
             "model.schedule=[('student',1),('generator',1)]",
             'default_hooks.logger.interval=1'

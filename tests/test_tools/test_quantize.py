@@ -41,7 +41,7 @@ def teacher_and_data(trained_teacher, quantize_tool):
         pipeline = cfg.test_dataloader.dataset.pipeline
         train, _ = quantize_tool.load_split(cfg, 'train', 128, 0, pipeline)
         test, labels = quantize_tool.load_split(cfg, 'test')
-    return PixelSpaceModel(model).eval(), train, test, labels
+    return PixelSpaceModel(model, cfg.model).eval(), train, test, labels
 
 
 def test_int8_close_to_float_and_really_quantized(teacher_and_data):
@@ -195,7 +195,7 @@ def test_cli_noise(quantize_tool, trained_teacher, tmp_path):
 
 def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
                                            tmp_path):
-    from mmdfkd.models.synthesizers.pool import PoolFingerprintError
+    from mmdfkd.utils.pool_format import PoolFingerprintError
     pool_dir = tmp_path / 'pool'
     _load_tool('synthesize').main([
         osp.join(ROOT, 'configs/deepinv_digits.py'), '--teacher-ckpt',

@@ -26,7 +26,7 @@ from tests.process import run_bounded
 CONFIG = 'configs/dfq_digits.py'
 MAX_ITERS = 12
 OPTIONS = [
-    'global_batch_size=8',
+    'train_dataloader.batch_size=8',
     f'train_cfg.max_iters={MAX_ITERS}',
     'train_cfg.val_interval=1000',
     'default_hooks.checkpoint.interval=3',
@@ -232,7 +232,8 @@ def test_two_processes_save_and_restore_every_rank(trained_teacher,
     nothing from them, so the next checkpoint holds the same states, each
     at its rank)."""
     common = [
-        f'model.teacher_ckpt={trained_teacher}', 'global_batch_size=8',
+        f'model.teacher_ckpt={trained_teacher}',
+        'train_dataloader.batch_size=8',
         'randomness.diff_rank_seed=True', 'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2'
     ]

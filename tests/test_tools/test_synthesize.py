@@ -19,8 +19,7 @@ def synthesize():
 
 def test_export_and_read_back(synthesize, trained_teacher, tmp_path):
     from mmdfkd.datasets import SyntheticPoolDataset
-    from mmdfkd.models.synthesizers.pool import (PoolFingerprintError,
-                                                 file_sha256)
+    from mmdfkd.utils.pool_format import PoolFingerprintError, file_sha256
     out = tmp_path / 'pool'
     synthesize.main([
         osp.join(ROOT, 'configs/deepinv_digits.py'), '--teacher-ckpt',

@@ -157,7 +157,7 @@ def test_missing_teacher_checkpoint_fails_at_once(tool, tmp_path):
     proc = tool([
         'tools/train.py', CONFIG, '--work-dir',
         str(work_dir), '--cfg-options', f'model.teacher_ckpt={missing}',
-        'train_cfg.max_iters=2', 'global_batch_size=8'
+        'train_cfg.max_iters=2', 'train_dataloader.batch_size=8'
     ])
     assert proc.returncode != 0
     assert 'FileNotFoundError' in proc.stdout

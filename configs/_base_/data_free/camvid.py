@@ -19,19 +19,21 @@ teacher = '{{ fileDirname }}/../../teachers/deeplabv3_r50-d8_camvid.py'
 teacher_ckpt = 'work_dirs/deeplabv3_r50-d8_camvid/teacher.pth'
 num_classes = 11
 
-# Set here, not in segmentation.py: they depend on num_classes, and the
-# latent loader has to replace the train_dataloader of ../datasets/camvid.py.
+# Set here, not in segmentation.py: the student depends on num_classes, and
+# the latent loader has to replace the train_dataloader of
+# ../datasets/camvid.py.
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=_base_.global_batch_size,
+    batch_size=64,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=_base_.latent_dim,
-        draws=_base_.draws,
-        num_classes=num_classes))
+    dataset=dict(type='LatentDataset'))
 student = dict(
     _base_.student,
     decode_head=dict(_base_.student.decode_head, num_classes=num_classes))

@@ -21,20 +21,18 @@ teacher_ckpt = 'work_dirs/resnet34_cifar10/teacher.pth'
 data_preprocessor = None
 
 latent_dim = 256
-draws = 6
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 256
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=256,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=draws,
-        num_classes=10))
+    dataset=dict(type='LatentDataset'))
 val_dataloader = dict(
     batch_size=256,
     dataset=dict(
@@ -60,16 +58,11 @@ generator = dict(
     base_channels=128)
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=5000))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=2000),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]
+    checkpoint=dict(interval=5000),
+    synthetic_grid=dict(interval=2000))
 
-# The method files set the loss terms, the round schedule and the learning
-# rate schedule.
+# The method recipes (_base_/methods/) set the loss terms and the round
+# schedule; the method × task configs the learning rate schedule.
 model = dict(
     type='DataFreeDistiller',
     teacher=teacher,

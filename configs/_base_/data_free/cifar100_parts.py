@@ -1,12 +1,12 @@
 # What turns a CIFAR-10 data-free config into its CIFAR-100 twin: ResNet-34
 # teacher and ResNet-18 student with 100-class heads and CIFAR-100
-# normalisation, 100 drawn classes, and CIFAR-100's images for validation
-# (the first 5,000 training images) and testing. Only uniquely named
-# variables, so it can stand beside a CIFAR-10 method config in `_base_`:
+# normalisation (the latents' labels follow the teacher's 100 classes), and
+# CIFAR-100's images for validation (the first 5,000 training images) and
+# testing. Only uniquely named variables, so it can stand beside a CIFAR-10
+# method config in `_base_`:
 #     _base_ = ['./cmi_resnet34_resnet18_cifar10.py',
 #               './_base_/data_free/cifar100_parts.py']
 #     model = _base_.cifar100_model
-#     train_dataloader = _base_.cifar100_train_dataloader
 #     val_dataloader = _base_.cifar100_val_dataloader
 #     test_dataloader = _base_.cifar100_test_dataloader
 #
@@ -49,7 +49,6 @@ cifar100_model = dict(
     teacher=dict(cifar100_teacher, _delete_=True),
     student=dict(cifar100_student, _delete_=True),
     teacher_ckpt='work_dirs/resnet34_cifar100/teacher.pth')
-cifar100_train_dataloader = dict(dataset=dict(num_classes=100))
 cifar100_val_dataloader = dict(
     dataset=dict(type='mmpretrain.CIFAR100', data_root='data/cifar100'))
 cifar100_test_dataloader = cifar100_val_dataloader

@@ -11,20 +11,18 @@ teacher = _base_.teacher
 student = _base_.student
 
 latent_dim = 64
-draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 128
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=128,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=draws,
-        num_classes=10))
+    dataset=dict(type='LatentDataset'))
 
 generator = dict(
     type='ConvGenerator',
@@ -37,7 +35,8 @@ generator = dict(
 teacher_config = 'configs/teachers/digits_convnet.py'
 teacher_ckpt = 'work_dirs/digits_convnet/teacher.pth'
 
-# The method files set the loss terms and the round schedule.
+# The method recipes (_base_/methods/) set the loss terms and the round
+# schedule.
 model = dict(
     type='DataFreeDistiller',
     teacher=teacher,

@@ -1,14 +1,14 @@
 # Pool-based data-free distillation on digits (DeepInversion, CMI, Fast):
 # what the methods share. Each round synthesizes one batch that joins the
 # pool, then 20 student steps learn KL at τ = 20 on batches drawn from the
-# whole pool; SGD 0.05, cosine over the rounds. The method files set the
-# synthesizer and its loss terms.
+# whole pool; SGD 0.05, cosine over the rounds. The method recipes set the
+# synthesizer's type and settings and its loss terms; the pool's settings
+# are here (the synthesizer's `pool`).
 _base_ = ['./digits.py']
 
-train_dataloader = dict(dataset=dict(draws=1))
 model = dict(
     student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-    pool=dict(max_size=None),
+    synthesizer=dict(_delete_=True, pool=dict(max_size=None)),
     schedule=[('synthesis', 1), ('student', 20)])
 
 max_iters = 30
@@ -25,10 +25,5 @@ param_scheduler = dict(
              by_epoch=False)
     ])
 train_cfg = dict(max_iters=max_iters, val_interval=10)
-default_hooks = dict(checkpoint=dict(interval=20))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]
+default_hooks = dict(
+    checkpoint=dict(interval=20), synthetic_grid=dict(interval=10))

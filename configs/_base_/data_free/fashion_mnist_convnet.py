@@ -18,20 +18,18 @@ teacher_config = 'configs/teachers/fashion_mnist_convnet.py'
 teacher_ckpt = 'work_dirs/fashion_mnist_convnet/teacher.pth'
 
 latent_dim = 128
-draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 256
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=256,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=draws,
-        num_classes=10))
+    dataset=dict(type='LatentDataset'))
 
 # 32 channels at 7×7 (16 before the output convolution): a round of DFAD
 # (5 S + 1 G, batch 256) costs 0.86 CPU seconds, 1.73 with 64 channels,
@@ -43,7 +41,8 @@ generator = dict(
     out_channels=1,
     base_channels=32)
 
-# The method files set the loss terms and the round schedule.
+# The method recipes (_base_/methods/) set the loss terms and the round
+# schedule.
 model = dict(
     type='DataFreeDistiller',
     teacher=teacher,
@@ -73,10 +72,5 @@ param_scheduler = dict(
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=50)
 default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=200))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=100),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]
+    logger=dict(interval=50), checkpoint=dict(interval=200),
+    synthetic_grid=dict(interval=100))

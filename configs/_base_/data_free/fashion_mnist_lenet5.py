@@ -18,20 +18,16 @@ teacher_config = 'configs/teachers/fashion_mnist_lenet5.py'
 teacher_ckpt = 'work_dirs/fashion_mnist_lenet5/teacher.pth'
 
 latent_dim = 100
-draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 256
+# batch_size is the global batch (GlobalBatchSampler: each of N processes
+# draws 1/N of it); an item of the latent source is a seed.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=256,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=draws,
-        num_classes=10))
+    dataset=dict(type='LatentDataset'))
 
 # Narrower than DAFL's (128 channels): on a 2-core CPU the generator would
 # cost ~250× the LeNets' forward passes.
@@ -71,10 +67,5 @@ param_scheduler = dict(
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=100)
 default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=500))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=200),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
-    dict(type='CollapseMonitorHook'),
-]
+    logger=dict(interval=50), checkpoint=dict(interval=500),
+    synthetic_grid=dict(interval=200))

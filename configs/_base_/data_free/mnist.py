@@ -15,17 +15,18 @@ teacher_config = 'configs/teachers/lenet5_mnist.py'
 teacher_ckpt = 'work_dirs/lenet5_mnist/teacher.pth'
 
 latent_dim = 100
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=_base_.global_batch_size,
+    batch_size=512,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=_base_.draws,
-        num_classes=10))
+    dataset=dict(type='LatentDataset'))
 val_dataloader = dict(
     _delete_=True,
     batch_size=512,

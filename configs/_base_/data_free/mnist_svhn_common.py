@@ -1,14 +1,11 @@
-# What the MNIST and SVHN task bases (mnist.py, svhn.py) share: one latent
-# draw per round, batch 512, and the defaults of the online-generator
-# methods (the method files override them). The latent train_dataloader,
+# What the MNIST and SVHN task bases (mnist.py, svhn.py) share: the
+# defaults of the online-generator methods (the method configs override
+# them). The latent train_dataloader (batch 512),
 # the generator and the model stay in the task bases: they depend on the
 # task's latent size, image shape and networks, and the loader has to
 # replace the dataset base's in a file that inherits both.
 _base_ = ['./runtime.py']
 
-draws = 1
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 512
 default_hooks = dict(
     logger=dict(interval=100), checkpoint=dict(interval=2000))
 

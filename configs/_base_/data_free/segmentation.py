@@ -3,8 +3,8 @@
 # generator of 128x128 images from nz = 256, batch 64, rounds of 5 student
 # steps and 1 generator step, an "epoch" of 50 rounds, 300 epochs, learning
 # rates x0.1 every 100 epochs.
-# What depends on the task (the latent train_dataloader, the student's
-# num_classes, the teacher) is set by camvid.py / nyuv2.py: mmengine
+# What depends on the task (the latent train_dataloader of batch 64, the
+# student's num_classes, the teacher) is set by camvid.py / nyuv2.py: mmengine
 # evaluates this file before the child overrides num_classes, so nothing
 # here may be derived from it, and the latent train_dataloader must replace
 # the dataset base's in a file that inherits both (two bases of one file
@@ -15,9 +15,6 @@ _base_ = [
 ]
 
 latent_dim = 256
-draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 64
 
 generator = dict(
     type='DCGANGenerator',
@@ -52,16 +49,13 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(interval=50),
-    checkpoint=dict(interval=10 * rounds_per_epoch))
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=10 * rounds_per_epoch),
-    dict(type='SegPredictionGridHook', interval=10 * rounds_per_epoch),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
+    checkpoint=dict(interval=10 * rounds_per_epoch),
+    synthetic_grid=dict(interval=10 * rounds_per_epoch),
+    seg_grid=dict(
+        type='SegPredictionGridHook', interval=10 * rounds_per_epoch),
     # Per-pixel classes are unbalanced in real scenes: the pixels of 60
     # street-scene train images have a class balance of 0.79 (one image:
     # 0.73 on average, 0.64 the lowest). 0.4 (about 2.6 equally used
     # classes of 11) flags a generator that paints one or two classes
     # (ln 2 / ln 11 = 0.29).
-    dict(type='CollapseMonitorHook', min_class_balance=0.4),
-]
+    collapse_monitor=dict(min_class_balance=0.4))

@@ -19,20 +19,18 @@ teacher_ckpt = 'work_dirs/deeplabv3_street_scenes/teacher.pth'
 num_classes = 11
 
 latent_dim = 64
-draws = 6  # latent draws per round: one per step of a 5 S + 1 G round
-# The batch every loss sees; each of N processes draws 1/N of it.
-global_batch_size = 16
+# batch_size is the global batch, the one every loss sees: each of N
+# processes draws 1/N of it (GlobalBatchSampler). An item of the latent
+# source is a seed: the distiller draws from it what a round of its
+# schedule takes.
 train_dataloader = dict(
     _delete_=True,
-    batch_size=global_batch_size,
+    batch_size=16,
+    batch_sampler=dict(type='GlobalBatchSampler'),
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='LatentDataset',
-        latent_dim=latent_dim,
-        draws=draws,
-        num_classes=num_classes))
+    dataset=dict(type='LatentDataset'))
 
 # Nearest-neighbour upsampling and convolutions: transposed convolutions
 # (DCGANGenerator) left checkerboard patterns the student learned slower on.
@@ -95,15 +93,12 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=100)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-custom_hooks = [
-    dict(type='SyntheticImageGridHook', interval=100),
-    dict(type='SegPredictionGridHook', interval=100),
-    dict(type='StudentExportHook'),
-    dict(type='RNGStateHook'),
+default_hooks = dict(
+    synthetic_grid=dict(interval=100),
+    seg_grid=dict(type='SegPredictionGridHook', interval=100),
     # Per-pixel classes are unbalanced in real scenes: the pixels of 60
     # street-scene train images have a class balance of 0.79 (one image:
     # 0.73 on average, 0.64 the lowest). 0.4 (about 2.6 equally used
     # classes of 11) flags a generator that paints one or two classes
     # (ln 2 / ln 11 = 0.29).
-    dict(type='CollapseMonitorHook', min_class_balance=0.4),
-]
+    collapse_monitor=dict(min_class_balance=0.4))

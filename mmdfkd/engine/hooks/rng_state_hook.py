@@ -16,8 +16,10 @@ states in ``after_train_iter`` (``after_train_epoch``), they are gathered
 with ``all_gather_object`` (a collective: all ranks make the same decision
 from the same hook settings) and rank 0 writes the list in
 ``before_save_checkpoint``. On resume every rank loads the checkpoint
-(``Runner.resume`` is not ``master_only``) and takes back its own entry in
-``after_load_checkpoint``.
+(``Runner.resume`` is not ``master_only``): ``after_load_checkpoint`` keeps
+the states, and ``before_train`` gives each rank its own entry back when
+the run goes on from where the checkpoint stopped (its iteration or epoch
+is past 0: a resume; ``load_from`` starts at 0 and keeps its seed).
 
 Validation does not move the training stream: the states are put aside
 in ``before_val`` and restored in ``after_val``, so a run draws the same
@@ -41,6 +43,8 @@ from mmdfkd.registry import HOOKS
 CKPT_KEY = 'rng_state'
 
 State = Dict[str, Any]
+#: No checkpoint was loaded.
+MISSING = object()
 
 
 def get_rng_state() -> State:
@@ -103,8 +107,9 @@ class RNGStateHook(Hook):
 
     ``checkpoint['rng_state']`` is ``dict(world_size=W, ranks=[state of
     rank 0, ..., state of rank W-1])`` (see :func:`get_rng_state`). When the
-    run is resumed (``--resume``, i.e. ``runner._resume``; a plain
-    ``load_from`` restores nothing), rank ``r`` restores ``ranks[r]``. With
+    run is resumed (``--resume``: training goes on from the checkpoint's
+    iteration; a plain ``load_from`` restores nothing), rank ``r`` restores
+    ``ranks[r]`` as training starts. With
     another number of processes nothing is restored (the data split differs
     anyway) and a warning says so.
 
@@ -121,6 +126,8 @@ class RNGStateHook(Hook):
         self._pending: Optional[Dict[str, Any]] = None
         # The training stream, put aside while validating.
         self._before_val: Optional[State] = None
+        # What the last loaded checkpoint held (MISSING: none loaded).
+        self._loaded: Any = MISSING
 
     # ------------------------------------------------------------- saving
     @staticmethod
@@ -202,9 +209,12 @@ class RNGStateHook(Hook):
 
     # ----------------------------------------------------------- restoring
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        if not getattr(runner, '_resume', False):
-            return  # load_from: weights only, the run keeps its seed
-        saved = checkpoint.get(CKPT_KEY)
+        self._loaded = checkpoint.get(CKPT_KEY)
+
+    def before_train(self, runner) -> None:
+        saved, self._loaded = self._loaded, MISSING
+        if saved is MISSING or not (runner.iter or runner.epoch):
+            return  # nothing loaded, or load_from: the run keeps its seed
         if saved is None:
             runner.logger.warning(
                 'RNGStateHook: the checkpoint has no RNG states (written '

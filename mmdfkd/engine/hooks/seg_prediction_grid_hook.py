@@ -45,7 +45,7 @@ class SegPredictionGridHook(BaseGridHook):
             training = net.training
             net.eval()
             with torch.no_grad():
-                logits = net(model._normalize(images, role), mode='tensor')
+                logits = net(model.normalize(images, role), mode='tensor')
             net.train(training)
             if logits.dim() != 4:
                 raise TypeError(
@@ -58,6 +58,7 @@ class SegPredictionGridHook(BaseGridHook):
                 align_corners=False).argmax(1)
         palette = self._palette(runner, num_classes)
         low, high = unwrap_model(model.synthesizer).pixel_range
+        images = model.normalizers['teacher'].to_network_order(images)
         return make_grid_image(
             interleave(images, colorize(maps['teacher'], palette),
                        colorize(maps['student'], palette), low, high),

@@ -8,9 +8,6 @@ from mmdfkd.registry import HOOKS
 from mmdfkd.utils import unwrap_model
 from .base_grid_hook import BaseGridHook
 
-#: Images of a pool the grid picks its tiles from, without replacement (a
-#: private generator draws them: training's random streams are untouched).
-POOL_DRAW = 1024
 CAPTION_HEIGHT = 14
 LABEL_WIDTH = 64
 
@@ -27,7 +24,9 @@ class SyntheticImageGridHook(BaseGridHook):
     empty row is a class the synthesis missed.
 
     Online generators show their latest batch; pool methods a draw of
-    :data:`POOL_DRAW` images of the whole pool. With a segmentation teacher
+    up to 1,024 images of the whole pool, without replacement. Images are
+    shown in the channel order the teacher computes on (RGB for a
+    ``to_rgb`` / ``bgr_to_rgb`` teacher). With a segmentation teacher
     (per-pixel classes) the first ``max_images`` images are tiled,
     ``nrow`` a row, upscaled alike; ``SegPredictionGridHook`` shows their
     class maps.
@@ -54,22 +53,11 @@ class SyntheticImageGridHook(BaseGridHook):
         super().__init__(interval, max_images, nrow, name)
         self.tile_size = tile_size
 
-    def _shown_images(self, runner, model, images):
-        pool = getattr(model, 'pool', None)
-        if pool is None or not len(pool):
-            return images
-        # without replacement: a repeated image would fill a row twice
-        images, _ = pool.tensors()
-        gen = torch.Generator().manual_seed(runner.iter)
-        pick = torch.randperm(len(images), generator=gen)[:POOL_DRAW]
-        return images[pick.to(images.device)].float()
-
     def draw(self, runner, model, images: torch.Tensor) -> np.ndarray:
-        images = self._shown_images(runner, model, images).detach()
         with torch.no_grad():
-            logits = model.teacher(model._normalize(images, 'teacher'),
-                                   mode='tensor')
+            logits = model.teacher_forward(images)
         low, high = unwrap_model(model.synthesizer).pixel_range
+        images = model.normalizers['teacher'].to_network_order(images)
         if logits.dim() != 2:  # a segmentor: no class per image
             return make_grid_image(images[:self.max_images], low, high,
                                    self.nrow, tile_size=self.tile_size)

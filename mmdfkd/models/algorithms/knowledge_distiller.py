@@ -4,44 +4,24 @@ from typing import Dict, Optional, Union
 
 import torch
 from mmengine.optim import OptimWrapperDict
-from torch import nn
 
-from mmdfkd.models.losses import DistillContext
 from mmdfkd.registry import MODELS
-from .data_free_distiller import DataFreeDistiller
-
-
-class _RealBatch(nn.Module):
-    """The "synthesizer" of real-data KD: the dataloader's images, as
-    they are. It has nothing to train or wrap."""
-
-    online = True
-    synthesizes = False  # no collapse indicators, no probe batch
-
-    def optim_targets(self) -> dict:
-        return {}
-
-    def ddp_targets(self) -> list:
-        return []
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return images
+from .base_distiller import BaseDistiller, build_terms
 
 
 @MODELS.register_module()
-class KnowledgeDistiller(DataFreeDistiller):
+class KnowledgeDistiller(BaseDistiller):
     """Distil a frozen teacher into a student on real images (e.g. an
     mmpretrain dataset): each runner iteration is one student step on the
     dataloader's batch.
 
-    It is a :class:`DataFreeDistiller` whose batches come from the
-    dataloader instead of a generator, so every student loss term works
-    unchanged. The data preprocessor only stacks the images and casts them
-    to float (each network normalises its input with its own
-    preprocessor's mean and std, as for synthesized batches); the ground
-    truth labels reach the terms as ``ctx.labels`` and the samples' dataset
-    indices (``sample_idx`` of their metainfo) as ``ctx.sample_idx``
-    (CRD's memory uses them).
+    It shares :class:`BaseDistiller` with the data-free distiller, so every
+    student loss term works unchanged. The data preprocessor only stacks
+    the images and casts them to float; each network sees them normalised
+    as its own preprocessor would (channel order included), as synthesized
+    batches are. The ground truth labels reach the terms as ``ctx.labels``
+    and the samples' dataset indices (``sample_idx`` of their metainfo) as
+    ``ctx.sample_idx`` (CRD's memory uses them).
 
     Args:
         teacher (dict | str): Teacher model config or config path.
@@ -66,27 +46,13 @@ class KnowledgeDistiller(DataFreeDistiller):
                  max_nonfinite_steps: int = 20,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(
-            teacher=teacher,
-            student=student,
-            synthesizer=dict(type=_RealBatch),
-            generator_losses={},
-            student_losses=student_losses,
-            teacher_ckpt=teacher_ckpt,
-            schedule=[('student', 1)],
-            student_ema=student_ema,
-            max_nonfinite_steps=max_nonfinite_steps,
-            data_preprocessor=data_preprocessor
-            or dict(type='mmpretrain.ClsDataPreprocessor'),
-            init_cfg=init_cfg)
-        self._sample_idx: Optional[torch.Tensor] = None
-
-    def _check_synthesized_shape(self) -> None:
-        """Nothing is synthesized: the dataset's pipeline decides what the
-        networks take."""
-
-    def _check_latent_preprocessor(self) -> None:
-        """Batches are real samples, not latents."""
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='mmpretrain.ClsDataPreprocessor')
+        super().__init__(data_preprocessor, init_cfg)
+        self._build_networks(teacher, student)
+        self.student_losses = build_terms(student_losses)
+        self._finish_build(self.student_losses.values(), teacher_ckpt,
+                           student_ema, max_nonfinite_steps)
 
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
@@ -99,13 +65,9 @@ class KnowledgeDistiller(DataFreeDistiller):
         images, samples = data['inputs'], data['data_samples']
         labels = torch.stack([s.gt_label.reshape(-1)[0] for s in samples])
         idx = [s.metainfo.get('sample_idx') for s in samples]
-        self._sample_idx = None if None in idx else torch.as_tensor(
+        sample_idx = None if None in idx else torch.as_tensor(
             idx, dtype=torch.long, device=images.device)
         self.rounds += 1
-        return self._student_step(images, labels.to(images.device),
-                                  optim_wrapper['student'])
-
-    def _context(self, *args, **kwargs) -> DistillContext:
-        ctx = super()._context(*args, **kwargs)
-        ctx.sample_idx = self._sample_idx
-        return ctx
+        log, _ = self.train_student(images, labels.to(images.device),
+                                    optim_wrapper['student'], sample_idx)
+        return log

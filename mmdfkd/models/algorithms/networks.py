@@ -1,7 +1,7 @@
 """Build teacher and student networks from mmpretrain / mmseg configs and
 load the teacher's weights."""
 import os.path as osp
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -207,13 +207,3 @@ def has_batchnorm(model: nn.Module) -> bool:
     return any(
         isinstance(m, _BatchNorm) and m.running_mean is not None
         for m in model.modules())
-
-
-def input_normalization(
-        model: nn.Module) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
-    """(mean, std) of the network's data preprocessor, shaped C×1×1, or None
-    when it does not normalise."""
-    pre = getattr(model, 'data_preprocessor', None)
-    if pre is None or not getattr(pre, '_enable_normalize', False):
-        return None
-    return pre.mean.detach().clone(), pre.std.detach().clone()

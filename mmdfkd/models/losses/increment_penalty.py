@@ -20,20 +20,32 @@ class ExpIncrementPenalty(LossTerm):
     and the class-balance terms). The gradient is exp(L − L_prev)·∇L: the
     wrapped term's own gradient, scaled up when it got worse.
 
-    :class:`~mmdfkd.engine.hooks.LossSnapshotHook` calls
-    :meth:`refresh_snapshot` once per epoch. Before the first refresh the
-    snapshot is the current value (the penalty is 1, its gradient ∇L).
-    Snapshot and running sums are buffers: they travel in checkpoints and
-    survive ``--resume``.
+    An epoch is ``interval`` updates of the term: the snapshot is refreshed
+    (:meth:`refresh_snapshot`) when an update finds that many counted since
+    the last refresh, before it reads the snapshot. Stages without updates
+    (RDSKD's student stage) keep the last snapshot. Before the first
+    refresh the snapshot is the current value (the penalty is 1, its
+    gradient ∇L). Snapshot and running sums are buffers: they travel in
+    checkpoints and survive ``--resume``; every rank counts the same
+    updates, so the refresh (a collective) happens on all at once.
 
     Args:
         loss (dict): Config of the wrapped :class:`LossTerm` (its own
             ``loss_weight`` applies inside the exponential).
+        interval (int): Updates per epoch (RDSKD: 120 iterations of one
+            generator update each). Defaults to 120.
         loss_weight (float): Multiplier of the penalty. Defaults to 1.0.
     """
 
-    def __init__(self, loss: dict, loss_weight: float = 1.0) -> None:
+    def __init__(self,
+                 loss: dict,
+                 interval: int = 120,
+                 loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
+        if int(interval) < 1:
+            raise ValueError(
+                f'ExpIncrementPenalty: interval must be >= 1, got {interval}')
+        self.interval = int(interval)
         self.loss = MODELS.build(loss)
         if not isinstance(self.loss, LossTerm):
             raise TypeError(
@@ -62,6 +74,8 @@ class ExpIncrementPenalty(LossTerm):
         value = self.loss(ctx)
         current = value.detach().float()
         if torch.is_grad_enabled():  # an update, not an evaluation
+            if int(self.epoch_count) >= self.interval:
+                self.refresh_snapshot()
             self.epoch_sum += current
             self.epoch_count += 1
         prev = self.snapshot
@@ -81,5 +95,6 @@ class ExpIncrementPenalty(LossTerm):
         self.epoch_count.zero_()
 
     def extra_repr(self) -> str:
-        return (f'snapshot={float(self.snapshot):.4g}, ' +
+        return (f'interval={self.interval}, '
+                f'snapshot={float(self.snapshot):.4g}, ' +
                 super().extra_repr())

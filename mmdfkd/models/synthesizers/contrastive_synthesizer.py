@@ -1,18 +1,18 @@
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmengine.dist import get_world_size
-from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import pack_state, unpack_state
+from .base import SynthesisEnv
+from .best_iterate import BestIterate
 from .memory_bank import MemoryBank
-from .pixel_synthesizer import LossFn
-from .precision import (check_autocast_dtype, float_losses,
-                        synthesis_autocast)
+from .pool_synthesizer import LossFn, PoolSynthesizer
+from .precision import float_losses, synthesis_autocast
 
 
 def contrastive_loss(local: torch.Tensor, global_: torch.Tensor, tau: float,
@@ -44,7 +44,7 @@ def contrastive_loss(local: torch.Tensor, global_: torch.Tensor, tau: float,
 
 
 @MODELS.register_module()
-class ContrastiveSynthesizer(BaseModule):
+class ContrastiveSynthesizer(PoolSynthesizer):
     """CMI (Fang et al., IJCAI'21): every round re-initialises a generator
     and trains it, with its latents, on the generator-loss terms plus a
     contrastive term that makes the batch distinguishable from itself and
@@ -63,8 +63,9 @@ class ContrastiveSynthesizer(BaseModule):
     projects the drawn entries with the current head (stored projections
     would go stale as the head learns), and they also act as anchors:
     their local views must pick their own global views too. The synthesizer
-    owns the bank: it is created when the teacher is bound, travels in the
-    synthesizer's state (checkpoints, resume) and, under
+    owns the bank: it is created when the distiller is built
+    (:meth:`setup`: the teacher's feature width decides its rows), travels
+    in the synthesizer's state (checkpoints, resume) and, under
     ``torch.distributed``, receives every rank's kept features.
 
     Args:
@@ -91,14 +92,10 @@ class ContrastiveSynthesizer(BaseModule):
             inputs give the features, e.g. the four stages of a ResNet
             (the authors' choice for ResNet-34). Defaults to None: every
             BatchNorm layer with running statistics.
-        pixel_range (tuple[float, float]): Pixel values that the generator's
-            −1 and 1 map to. Defaults to (0, 255).
-        autocast_dtype (str, optional): ``'bfloat16'`` runs the inner
-            loop's forward passes under autocast (losses and updates stay
-            float32). Defaults to None (full precision).
-        init_cfg (dict, optional): Defaults to None.
+        **kwargs: :class:`PoolSynthesizer` arguments (``pool``,
+            ``student_views``, ``student_batch_size``, ``pixel_range``,
+            ``autocast_dtype``, ``init_cfg``).
     """
-    online = False
 
     def __init__(self,
                  generator: dict,
@@ -115,10 +112,8 @@ class ContrastiveSynthesizer(BaseModule):
                  bank_size: int = 40960,
                  num_negatives: int = 4096,
                  feature_layers: Optional[Sequence[str]] = None,
-                 pixel_range: Tuple[float, float] = (0., 255.),
-                 autocast_dtype: Optional[str] = None,
-                 init_cfg=None) -> None:
-        super().__init__(init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if not bank_size or bank_size < 1:
             raise ValueError(
                 'ContrastiveSynthesizer needs its memory bank: bank_size '
@@ -144,20 +139,11 @@ class ContrastiveSynthesizer(BaseModule):
         self.num_negatives = int(num_negatives)
         self.feature_layers = (None if feature_layers is None else
                                list(feature_layers))
-        self.pixel_range = tuple(float(v) for v in pixel_range)
-        self.autocast_dtype = check_autocast_dtype(autocast_dtype)
         self.head: Optional[nn.Module] = None
         self.memory_bank: Optional[MemoryBank] = None
         self._head_optimizer: Optional[torch.optim.Optimizer] = None
-        self._teacher_forward: Optional[Callable] = None
         self._feats: List[torch.Tensor] = []
         self._capture = False
-
-    def optim_targets(self) -> dict:
-        return {}
-
-    def ddp_targets(self) -> list:
-        return []
 
     def _feature_modules(self, teacher: nn.Module) -> List[nn.Module]:
         if self.feature_layers is None:
@@ -179,15 +165,22 @@ class ContrastiveSynthesizer(BaseModule):
                 f'teacher; e.g. {list(names)[1:6]}')
         return [names[n] for n in self.feature_layers]
 
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
+
+    def probe(self) -> torch.Tensor:
+        return self.to_pixels(self.generator(torch.zeros(2,
+                                                         self.latent_dim)))
+
     @torch.no_grad()
-    def bind(self, teacher: nn.Module,
-             teacher_forward: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    def setup(self, env: SynthesisEnv) -> None:
         """Hook the teacher's feature layers, then build the head and the
         memory bank for the features' width (one forward of a generated
         pair of images finds it)."""
+        teacher = env.teacher
         for layer in self._feature_modules(teacher):
             layer.register_forward_pre_hook(self._record)
-        self._teacher_forward = teacher_forward
         device = next(teacher.parameters()).device
         mode = self.generator.training
         self.generator.eval()
@@ -196,7 +189,7 @@ class ContrastiveSynthesizer(BaseModule):
                 self.generator(
                     torch.zeros(2, self.generator.latent_dim, device=device)))
             self._feats, self._capture = [], True
-            teacher_forward(images)
+            env.teacher_forward(images)
             in_dim = sum(f.shape[1] for f in self._feats)
         finally:
             self._capture, self._feats = False, []
@@ -226,10 +219,6 @@ class ContrastiveSynthesizer(BaseModule):
     def _project(self, feats: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.head(feats), dim=1)
 
-    def to_pixels(self, x: torch.Tensor) -> torch.Tensor:
-        low, high = self.pixel_range
-        return low + (x + 1) * (0.5 * (high - low))
-
     def _reset_generator(self) -> None:
         for module in self.generator.modules():
             if module is not self.generator and hasattr(
@@ -247,13 +236,14 @@ class ContrastiveSynthesizer(BaseModule):
         if self.memory_bank.device != device:
             self.memory_bank.to(device)
 
-    def synthesize(self, loss_fn: LossFn, latents: torch.Tensor
+    def synthesize(self, env: SynthesisEnv, loss_fn: LossFn,
+                   latents: torch.Tensor
                    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         """Train a fresh generator and latents for one round; return the
         lowest-loss batch (pixel space, detached) and its loss terms."""
-        if self._teacher_forward is None:
-            raise RuntimeError('ContrastiveSynthesizer.bind(teacher) was not '
-                               'called (the distiller does it)')
+        if self.memory_bank is None:
+            raise RuntimeError('ContrastiveSynthesizer.setup(env) was not '
+                               'called (the distiller does it when built)')
         n = len(latents)
         self._check_bank(n, latents.device)
         self.head.to(latents.device)
@@ -263,9 +253,7 @@ class ContrastiveSynthesizer(BaseModule):
             list(self.generator.parameters()) + [z],
             lr=self.lr,
             betas=self.betas)
-        best_total = torch.full((), float('inf'), device=latents.device)
-        best_x = best_feats = None
-        best_losses: Dict[str, torch.Tensor] = {}
+        best = BestIterate(latents.device)
         for _ in range(self.iterations):
             drawn = self.memory_bank.sample(self.num_negatives)
             with synthesis_autocast(z.device, self.autocast_dtype):
@@ -275,7 +263,7 @@ class ContrastiveSynthesizer(BaseModule):
                     losses = loss_fn(self.global_views(images))
                     global_feats = torch.cat(self._feats, dim=1).float()
                     self._feats = []
-                    self._teacher_forward(self.local_views(images))
+                    env.teacher_forward(self.local_views(images))
                     local_feats = torch.cat(self._feats, dim=1).float()
                 finally:
                     self._capture, self._feats = False, []
@@ -289,29 +277,16 @@ class ContrastiveSynthesizer(BaseModule):
             losses['contrastive'] = self.contrastive_weight * \
                 contrastive_loss(local_proj, global_proj, self.tau, n)
             total = sum(losses.values())
-            feats = torch.cat([local_feats, global_feats], dim=1).detach()
-            better = total.detach() < best_total  # NaN never qualifies
-            best_total = torch.where(better, total.detach(), best_total)
-            if best_x is None:
-                best_x, best_feats = images.detach(), feats
-            best_x = torch.where(better, images.detach(), best_x)
-            best_feats = torch.where(better, feats, best_feats)
-            best_losses = {
-                k: torch.where(better, v.detach(), best_losses.get(k,
-                                                                   v.detach()))
-                for k, v in losses.items()
-            }
+            best.update(total, losses, images=images,
+                        feats=torch.cat([local_feats, global_feats], dim=1))
             optimizer.zero_grad(set_to_none=True)
             self._head_optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
             self._head_optimizer.step()
-        if not torch.isfinite(best_total):
-            raise FloatingPointError(
-                'every synthesis step gave a non-finite loss; lower the '
-                'learning rate or the loss weights')
-        self.memory_bank.push(best_feats)
-        return best_x, best_losses
+        best.check()
+        self.memory_bank.push(best.values['feats'])
+        return best.values['images'], best.losses
 
     # The head's optimiser and the bank are created here, not by the
     # runner: their state travels with the synthesizer's state dict.

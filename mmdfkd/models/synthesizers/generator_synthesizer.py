@@ -1,47 +1,48 @@
 from typing import Optional, Tuple
 
 import torch
-from mmengine.model import BaseModule
 
 from mmdfkd.registry import MODELS
+from mmdfkd.utils import unwrap_model
+from .online import OnlineSynthesizer
 
 
 @MODELS.register_module()
-class GeneratorSynthesizer(BaseModule):
-    """Online synthesis: a fresh batch G(z) for every step (DAFL, DFAD, ZSKT,
-    DFQ, DDAD).
+class GeneratorSynthesizer(OnlineSynthesizer):
+    """Online synthesis with a generator network: a fresh batch G(z) for
+    every step (DAFL, DFAD, ZSKT, DFQ, DDAD, RDSKD).
 
     Synthesized batches live in the same pixel space as real images; the
-    distiller normalises them for each network with that network's own data
-    preprocessor. By default the generator's output in [-1, 1] is mapped
-    linearly to ``pixel_range``. With ``normalized_output`` the output is
-    read as an already normalised image, ``pixel = mean + std · G(z)``, so
-    that a network normalising with the same mean and std sees G(z) itself:
-    what the DAFL and DFAD authors' generators feed their teachers (a
-    tanh + BatchNorm output, zero mean and unit variance per channel).
+    distiller normalises them for each network as that network's own data
+    preprocessor does. By default the generator's output in [-1, 1] is
+    mapped linearly to ``pixel_range``. With ``normalized_output`` the
+    output is read as an already normalised image, ``pixel = mean + std ·
+    G(z)``, so that a network normalising with the same mean and std sees
+    G(z) itself: what the DAFL and DFAD authors' generators feed their
+    teachers (a tanh + BatchNorm output, zero mean and unit variance per
+    channel).
 
     With ``views``, every batch synthesized in training mode is a random
     view of G(z) (differentiable, new parameters per image): generator and
     student steps then play on the same augmented distribution, which
-    widens what the student sees without changing the method's losses.
+    widens what the student sees without changing the method's losses. The
+    synthesizer owns them: the distiller sees only the viewed batch.
 
     Args:
-        generator (dict): Config of the generator network.
+        generator (dict): Config of the generator network (it has a
+            ``latent_dim``).
         pixel_range (tuple[float, float]): Pixel values that −1 and 1 map
             to; also the range image grids display. Defaults to (0, 255).
         normalized_output (dict, optional): ``dict(mean=[...], std=[...])``
             per channel (pixel units, usually the teacher's data
             preprocessor's): the generator's output is a normalised image.
             Defaults to None (map [-1, 1] to ``pixel_range``).
-        views (dict, optional): A ``DifferentiableViews`` config (e.g. a
-            random shift, ``[dict(type='RandomCrop', size=(8, 8),
-            padding=1)]``) applied in pixel space to every batch in
-            training mode; in eval mode the batch is G(z) itself. Defaults
-            to None.
+        views (dict, optional): A view config (``RandomShift``,
+            ``DifferentiableViews``) applied in pixel space to every batch
+            in training mode; in eval mode the batch is G(z) itself.
+            Defaults to None.
         init_cfg (dict, optional): Defaults to None.
     """
-
-    online = True
 
     def __init__(self,
                  generator: dict,
@@ -49,9 +50,8 @@ class GeneratorSynthesizer(BaseModule):
                  normalized_output: Optional[dict] = None,
                  views: Optional[dict] = None,
                  init_cfg=None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(pixel_range, init_cfg)
         self.generator = MODELS.build(generator)
-        self.pixel_range = tuple(float(v) for v in pixel_range)
         self.normalized_output = normalized_output is not None
         if normalized_output is not None:
             mean, std = self._check_normalization(normalized_output)
@@ -60,7 +60,8 @@ class GeneratorSynthesizer(BaseModule):
         self.views = MODELS.build(views) if views is not None else None
 
     @staticmethod
-    def _check_normalization(cfg: dict):
+    def _check_normalization(
+            cfg: dict) -> Tuple[torch.Tensor, torch.Tensor]:
         if set(cfg) != {'mean', 'std'}:
             raise ValueError(
                 'normalized_output takes dict(mean=[...], std=[...]) '
@@ -74,31 +75,29 @@ class GeneratorSynthesizer(BaseModule):
         return mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
 
     def optim_targets(self) -> dict:
-        """Networks trained by a runner-managed optimiser, by key."""
         return dict(generator=self.generator)
 
     def ddp_targets(self) -> list:
-        """Submodule paths a distributed wrapper wraps in DDP."""
         return ['generator']
 
     @property
     def latent_dim(self) -> int:
-        from mmdfkd.utils import unwrap_model
         return unwrap_model(self.generator).latent_dim
 
+    def to_pixels(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator's output in pixel space: ``mean + std · x`` with
+        ``normalized_output``, else [-1, 1] mapped to ``pixel_range``."""
+        if not self.normalized_output:
+            return super().to_pixels(x)
+        if self.out_mean.shape[1] not in (1, x.shape[1]):
+            raise ValueError(
+                f'normalized_output has {self.out_mean.shape[1]} '
+                f'channels but the generator makes {x.shape[1]}; '
+                'give one mean and std per image channel')
+        return self.out_mean + self.out_std * x
+
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        """Synthesize a batch in pixel space from (N, latent_dim) latents."""
-        out = self.generator(latents)
-        if self.normalized_output:
-            if self.out_mean.shape[1] not in (1, out.shape[1]):
-                raise ValueError(
-                    f'normalized_output has {self.out_mean.shape[1]} '
-                    f'channels but the generator makes {out.shape[1]}; '
-                    'give one mean and std per image channel')
-            images = self.out_mean + self.out_std * out
-        else:
-            low, high = self.pixel_range
-            images = low + (out + 1) * (0.5 * (high - low))
+        images = self.to_pixels(self.generator(latents))
         if self.views is not None and self.training:
             images = self.views(images)
         return images

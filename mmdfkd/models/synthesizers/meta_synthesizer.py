@@ -1,18 +1,18 @@
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
 
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import pack_state, unpack_state
-from .pixel_synthesizer import LossFn
-from .precision import (check_autocast_dtype, float_losses,
-                        synthesis_autocast)
+from .base import SynthesisEnv
+from .best_iterate import BestIterate
+from .pool_synthesizer import LossFn, PoolSynthesizer
+from .precision import float_losses, synthesis_autocast
 
 
 @MODELS.register_module()
-class MetaSynthesizer(BaseModule):
+class MetaSynthesizer(PoolSynthesizer):
     """Fast DFKD (Fang et al., AAAI'22): a meta-learned generator that a few
     steps adapt to each new batch.
 
@@ -23,7 +23,10 @@ class MetaSynthesizer(BaseModule):
     of all inner steps (each taken at the clone's weights before that
     step's update, as the authors' code does), ``'reptile'`` moves towards
     the adapted weights. The meta-optimiser (Adam) is the synthesizer's own;
-    its state travels in checkpoints.
+    its state travels in checkpoints. With ``reset_layers``, those layers of
+    the meta-generator are re-initialised before every ``reset_interval``-th
+    round (the round index counts every round of the run, warm-up
+    included), so that it does not settle on a few modes.
 
     Args:
         generator (dict): Meta-generator config.
@@ -38,14 +41,15 @@ class MetaSynthesizer(BaseModule):
         meta (str): ``'fomaml'`` or ``'reptile'``. Defaults to ``'fomaml'``.
         views (dict, optional): ``DifferentiableViews`` the loss terms see.
             Defaults to None.
-        pixel_range (tuple[float, float]): Pixel values that the generator's
-            −1 and 1 map to. Defaults to (0, 255).
-        autocast_dtype (str, optional): ``'bfloat16'`` runs the inner
-            loop's forward passes under autocast (losses and updates stay
-            float32). Defaults to None (full precision).
-        init_cfg (dict, optional): Defaults to None.
+        reset_layers (Sequence[str]): Submodule paths of the generator
+            re-initialised every ``reset_interval`` rounds (every module
+            with ``reset_parameters`` inside them), e.g. ``('project',)``.
+            Defaults to () (none).
+        reset_interval (int): Rounds between resets. Defaults to 20.
+        **kwargs: :class:`PoolSynthesizer` arguments (``pool``,
+            ``student_views``, ``student_batch_size``, ``pixel_range``,
+            ``autocast_dtype``, ``init_cfg``).
     """
-    online = False
 
     def __init__(self,
                  generator: dict,
@@ -56,15 +60,18 @@ class MetaSynthesizer(BaseModule):
                  betas: Tuple[float, float] = (0.5, 0.999),
                  meta: str = 'fomaml',
                  views: Optional[dict] = None,
-                 pixel_range: Tuple[float, float] = (0., 255.),
-                 autocast_dtype: Optional[str] = None,
-                 init_cfg=None) -> None:
-        super().__init__(init_cfg)
+                 reset_layers: Sequence[str] = (),
+                 reset_interval: int = 20,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if meta not in ('fomaml', 'reptile'):
             raise ValueError(
                 f"meta must be 'fomaml' or 'reptile', got {meta!r}")
         if inner_steps < 1:
             raise ValueError(f'inner_steps must be >= 1, got {inner_steps}')
+        if reset_layers and reset_interval < 1:
+            raise ValueError(
+                f'reset_interval must be >= 1, got {reset_interval}')
         self.generator = MODELS.build(generator)
         self.inner_steps = inner_steps
         self.lr_g = lr_g
@@ -72,35 +79,53 @@ class MetaSynthesizer(BaseModule):
         self.betas = tuple(betas)
         self.meta = meta
         self.views = MODELS.build(views) if views else None
-        self.pixel_range = tuple(float(v) for v in pixel_range)
-        self.autocast_dtype = check_autocast_dtype(autocast_dtype)
+        self.reset_layers = tuple(reset_layers)
+        self.reset_interval = int(reset_interval)
+        for path in self.reset_layers:
+            self.generator.get_submodule(path)  # a typo fails at build
         self.meta_lr = lr_g * inner_steps if meta_lr is None else meta_lr
         self._meta_optimizer = torch.optim.Adam(
             self.generator.parameters(), lr=self.meta_lr, betas=self.betas)
 
-    def optim_targets(self) -> dict:
-        return {}
+    @property
+    def iterations(self) -> int:
+        """Inner steps per round (``inner_steps``)."""
+        return self.inner_steps
 
-    def ddp_targets(self) -> list:
-        return []
+    @iterations.setter
+    def iterations(self, steps: int) -> None:
+        self.inner_steps = steps
 
-    def to_pixels(self, x: torch.Tensor) -> torch.Tensor:
-        low, high = self.pixel_range
-        return low + (x + 1) * (0.5 * (high - low))
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
 
-    def synthesize(self, loss_fn: LossFn, latents: torch.Tensor
+    def probe(self) -> torch.Tensor:
+        return self.to_pixels(self.generator(torch.zeros(2,
+                                                         self.latent_dim)))
+
+    def _reset(self, round_index: int) -> None:
+        if (not self.reset_layers or round_index == 0
+                or round_index % self.reset_interval):
+            return
+        for path in self.reset_layers:
+            for module in self.generator.get_submodule(path).modules():
+                if hasattr(module, 'reset_parameters'):
+                    module.reset_parameters()
+
+    def synthesize(self, env: SynthesisEnv, loss_fn: LossFn,
+                   latents: torch.Tensor
                    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         """Adapt a clone of the meta-generator to one batch, meta-update,
         and return the lowest-loss batch (pixel space, detached)."""
+        self._reset(env.round_index)
         fast = copy.deepcopy(self.generator)
         z = latents.detach().clone().requires_grad_(True)
         optimizer = torch.optim.Adam([
             dict(params=fast.parameters(), lr=self.lr_g),
             dict(params=[z], lr=self.lr_z)
         ], betas=self.betas)
-        best_total = torch.full((), float('inf'), device=latents.device)
-        best_x = None
-        best_losses: Dict[str, torch.Tensor] = {}
+        best = BestIterate(latents.device)
         meta_grads = None
         for _ in range(self.inner_steps):
             with synthesis_autocast(z.device, self.autocast_dtype):
@@ -109,26 +134,15 @@ class MetaSynthesizer(BaseModule):
                     self.views(images) if self.views is not None else images))
             images = images.float()
             total = sum(losses.values())
-            better = total.detach() < best_total  # NaN never qualifies
-            best_total = torch.where(better, total.detach(), best_total)
-            best_x = images.detach() if best_x is None else torch.where(
-                better, images.detach(), best_x)
-            best_losses = {
-                k: torch.where(better, v.detach(), best_losses.get(k,
-                                                                   v.detach()))
-                for k, v in losses.items()
-            }
+            best.update(total, losses, images=images)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             if self.meta == 'fomaml':
                 meta_grads = self._accumulate(meta_grads, fast)
             optimizer.step()
-        if not torch.isfinite(best_total):
-            raise FloatingPointError(
-                'every synthesis step gave a non-finite loss; lower the '
-                'learning rates or the loss weights')
+        best.check()
         self._meta_update(fast, meta_grads)
-        return best_x, best_losses
+        return best.values['images'], best.losses
 
     @staticmethod
     def _accumulate(grads: Optional[List[Optional[torch.Tensor]]],

@@ -5,99 +5,24 @@ and train the student on batches drawn from everything synthesized so far.
 :class:`SyntheticPool` is that store: images in pixel space (the space of
 real images before a data preprocessor normalises them), optionally with
 the teacher's labels, kept on one device, appended in amortised O(batch)
-time and sampled with torch ops only. It travels in its owning model's
-``state_dict`` (``get_extra_state``) and exports to / loads from a
-verified folder format (``docs/pool_format.md``).
+time and sampled with torch ops only. It travels in its owning
+synthesizer's ``state_dict`` (``get_extra_state``) and exports to / loads
+from the verified folder format of :mod:`mmdfkd.utils.pool_format`
+(``docs/pool_format.md``).
 """
-import hashlib
-import io
-import json
 import os
-import os.path as osp
-import re
-import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
 from torch import nn
 
 from mmdfkd.utils.packed_state import pack_state, unpack_state
+from mmdfkd.utils.pool_format import (DTYPES, POOL_FORMAT, POOL_VERSION,
+                                      read_pool, write_pool)
 
-__all__ = [
-    'SyntheticPool', 'PoolFormatError', 'PoolFingerprintError', 'file_sha256',
-    'POOL_FORMAT', 'POOL_VERSION'
-]
+__all__ = ['SyntheticPool']
 
-POOL_FORMAT = 'mmdfkd-pool'
-POOL_VERSION = 1
-META_FILE = 'meta.json'
-SHARD_PATTERN = re.compile(r'^shard_\d{5,}\.pt$')
 FLOAT16_MAX = 65504.0
-
-_DTYPES = {'float32': torch.float32, 'float16': torch.float16}
-
-
-class PoolFormatError(ValueError):
-    """A pool folder is incomplete, corrupt or not a pool at all."""
-
-
-class PoolFingerprintError(PoolFormatError):
-    """A pool was synthesized under other settings than those expected."""
-
-
-def file_sha256(path: Union[str, os.PathLike],
-                chunk_size: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in chunks (checkpoint files can be large).
-
-    Args:
-        path: The file.
-        chunk_size (int): Bytes read at a time. Defaults to 1 MiB.
-
-    Returns:
-        str: The hex digest.
-    """
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_size), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _shard_name(index: int) -> str:
-    return f'shard_{index:05d}.pt'
-
-
-def _json_normalise(obj: Any, what: str) -> Any:
-    """``obj`` as it reads back from JSON (tuples become lists ...)."""
-    try:
-        return json.loads(json.dumps(obj, allow_nan=False))
-    except (TypeError, ValueError) as err:
-        raise ValueError(f'{what} must be JSON-serialisable '
-                         f'(str, int, float, bool, None, list, dict): {err}'
-                         ) from err
-
-
-def _mismatch_hint(key: str) -> str:
-    low = key.lower()
-    if 'teacher' in low:
-        return 'this pool was synthesized by another teacher'
-    if 'size' in low or 'shape' in low:
-        return "the pool's images have another size"
-    return 'this pool was synthesized under other settings'
-
-
-def _fsync_dir(path: str) -> None:
-    """Make renames in ``path`` durable where the OS allows it."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 class SyntheticPool(nn.Module):
@@ -147,12 +72,12 @@ class SyntheticPool(nn.Module):
                                      or max_size < 1):
             raise ValueError(
                 f'max_size must be a positive int or None, got {max_size!r}')
-        if store_dtype not in _DTYPES:
-            raise ValueError(f'store_dtype must be one of {tuple(_DTYPES)}, '
+        if store_dtype not in DTYPES:
+            raise ValueError(f'store_dtype must be one of {tuple(DTYPES)}, '
                              f'got {store_dtype!r}')
         self.max_size = max_size
         self.store_dtype = store_dtype
-        self._dtype = _DTYPES[store_dtype]
+        self._dtype = DTYPES[store_dtype]
         self._device_arg = None if device is None else torch.device(device)
         #: The meta.json contents of the folder this pool was loaded from.
         self.meta: Optional[dict] = None
@@ -464,18 +389,25 @@ class SyntheticPool(nn.Module):
 
     # ------------------------------------------------------------------
     # folder format
+    def _shards(self, shard_size: int
+                ) -> Iterator[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
+        """Compact CPU copies of ``shard_size`` images at a time, oldest
+        first (``index_select``: a shard holds only its rows)."""
+        for first in range(0, self._count, shard_size):
+            count = min(shard_size, self._count - first)
+            rows = self._physical(
+                torch.arange(first, first + count, device=self._device))
+            yield (self._images.index_select(0, rows).cpu(),
+                   None if self._labels is None else
+                   self._labels.index_select(0, rows).cpu())
+
     def save(self,
              out_dir: Union[str, os.PathLike],
              fingerprint: dict,
              shard_size: int = 4096) -> dict:
-        """Export the pool to a folder (format: ``docs/pool_format.md``).
-
-        Shards ``shard_00000.pt``, ... hold ``{'images', 'labels'}`` as
-        stored (float32/float16 CPU tensors, oldest first); ``meta.json``
-        is written last, atomically, with each shard's count and sha256
-        and ``fingerprint``. An existing ``meta.json`` in ``out_dir`` is
-        removed first and stale shards after, so an interrupted export
-        never looks complete. Call it on one process only (rank 0).
+        """Export the pool to a folder (:func:`~mmdfkd.utils.pool_format.
+        write_pool`, format: ``docs/pool_format.md``). Call it on one
+        process only (rank 0).
 
         Args:
             out_dir: Folder, created if missing.
@@ -491,134 +423,9 @@ class SyntheticPool(nn.Module):
                 shard_size, int) or shard_size < 1:
             raise ValueError(
                 f'shard_size must be a positive int, got {shard_size!r}')
-        if not isinstance(fingerprint, dict):
-            raise ValueError('fingerprint must be a dict, got '
-                             f'{type(fingerprint).__name__}')
-        fingerprint = _json_normalise(fingerprint, 'fingerprint')
-        out_dir = os.fspath(out_dir)
-        os.makedirs(out_dir, exist_ok=True)
-        meta_path = osp.join(out_dir, META_FILE)
-        if osp.lexists(meta_path):
-            os.remove(meta_path)  # the folder is incomplete from now on
-            _fsync_dir(out_dir)
-
-        shards: List[dict] = []
-        for index, first in enumerate(range(0, self._count, shard_size)):
-            count = min(shard_size, self._count - first)
-            rows = self._physical(
-                torch.arange(first, first + count, device=self._device))
-            # index_select: a compact copy, so the shard holds only its rows
-            obj = dict(images=self._images.index_select(0, rows).cpu())
-            if self._labels is not None:
-                obj['labels'] = self._labels.index_select(0, rows).cpu()
-            buf = io.BytesIO()
-            torch.save(obj, buf)
-            data = buf.getvalue()
-            name = _shard_name(index)
-            with open(osp.join(out_dir, name), 'wb') as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            shards.append(
-                dict(file=name, count=count,
-                     sha256=hashlib.sha256(data).hexdigest()))
-        keep = {s['file'] for s in shards}
-        for name in os.listdir(out_dir):
-            if SHARD_PATTERN.match(name) and name not in keep:
-                os.remove(osp.join(out_dir, name))
-
-        from mmdfkd.version import __version__
-        meta = dict(
-            format=POOL_FORMAT,
-            version=POOL_VERSION,
-            num_images=self._count,
-            image_shape=(None if self._image_shape is None else list(
-                self._image_shape)),
-            dtype=self.store_dtype,
-            has_labels=bool(self._has_labels),
-            fingerprint=fingerprint,
-            shards=shards,
-            created=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-            mmdfkd_version=__version__)
-        if 'pixel_range' in fingerprint:
-            meta['pixel_range'] = fingerprint['pixel_range']
-        tmp = osp.join(out_dir, f'.{META_FILE}.tmp-{os.getpid()}')
-        with open(tmp, 'w') as f:
-            json.dump(meta, f, indent=2)
-            f.write('\n')
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, meta_path)
-        _fsync_dir(out_dir)
-        return meta
-
-    @staticmethod
-    def read_meta(out_dir: Union[str, os.PathLike]) -> dict:
-        """Read and check a pool folder's ``meta.json`` (no shard is read).
-
-        Raises:
-            FileNotFoundError: If ``out_dir`` does not exist.
-            PoolFormatError: If ``meta.json`` is missing (an interrupted
-                export) or is not a pool's.
-        """
-        out_dir = os.fspath(out_dir)
-        if not osp.isdir(out_dir):
-            raise FileNotFoundError(f'no pool folder at {out_dir}')
-        meta_path = osp.join(out_dir, META_FILE)
-        if not osp.isfile(meta_path):
-            raise PoolFormatError(
-                f'incomplete pool: no {META_FILE} in {out_dir}; the export '
-                f'was interrupted ({META_FILE} is written last) or this is '
-                'not a pool folder')
-        try:
-            with open(meta_path) as f:
-                meta = json.load(f)
-        except (OSError, ValueError) as err:
-            raise PoolFormatError(f'unreadable {meta_path}: {err}') from err
-        if not isinstance(meta, dict) or meta.get('format') != POOL_FORMAT:
-            raise PoolFormatError(
-                f'{meta_path} is not an {POOL_FORMAT} meta file')
-        version = meta.get('version')
-        if not isinstance(version, int) or version > POOL_VERSION:
-            raise PoolFormatError(
-                f'{meta_path} has format version {version!r}; this mmdfkd '
-                f'reads versions up to {POOL_VERSION}')
-        missing = [
-            k for k in ('num_images', 'image_shape', 'dtype', 'has_labels',
-                        'fingerprint', 'shards') if k not in meta
-        ]
-        if missing or meta['dtype'] not in _DTYPES:
-            raise PoolFormatError(f'{meta_path} is malformed (missing '
-                                  f'{missing}, dtype {meta.get("dtype")!r})')
-        return meta
-
-    @staticmethod
-    def check_fingerprint(meta: dict, expected: dict, where: str = '') -> None:
-        """Refuse a pool whose fingerprint differs from ``expected``.
-
-        Every key of ``expected`` must be in the pool's fingerprint with an
-        equal value (compared as JSON: tuples equal lists).
-
-        Raises:
-            PoolFingerprintError: Naming each differing key, the pool's
-                value and the expected one.
-        """
-        expected = _json_normalise(expected, 'expected fingerprint')
-        actual = meta.get('fingerprint') or {}
-        problems = []
-        for key, want in expected.items():
-            if key not in actual:
-                problems.append(
-                    f'{key!r}: the pool records none, expected {want!r} '
-                    '(cannot check: refused)')
-            elif actual[key] != want:
-                problems.append(
-                    f'{key!r}: the pool has {actual[key]!r}, expected '
-                    f'{want!r} ({_mismatch_hint(key)})')
-        if problems:
-            raise PoolFingerprintError(
-                f'pool {where} does not match the expected fingerprint: '
-                + '; '.join(problems))
+        return write_pool(out_dir, self._shards(shard_size),
+                          self._image_shape, self.store_dtype,
+                          bool(self._has_labels), fingerprint)
 
     @classmethod
     def load(cls,
@@ -626,12 +433,8 @@ class SyntheticPool(nn.Module):
              expected: Optional[dict] = None,
              map_location: Union[str, torch.device] = 'cpu'
              ) -> 'SyntheticPool':
-        """Load and verify a folder written by :meth:`save`.
-
-        Checks, before any image is used: ``meta.json`` present; the
-        fingerprint against ``expected`` (before reading shards); every
-        shard present, with its recorded sha256 (before unpickling it,
-        with ``weights_only=True``), count, shape and dtype.
+        """Load and verify a folder written by :meth:`save`
+        (:func:`~mmdfkd.utils.pool_format.read_pool`).
 
         Args:
             out_dir: The pool folder.
@@ -647,77 +450,14 @@ class SyntheticPool(nn.Module):
             PoolFormatError: Incomplete or corrupt pool (names the shard).
             PoolFingerprintError: Fingerprint mismatch.
         """
-        out_dir = os.fspath(out_dir)
-        meta = cls.read_meta(out_dir)
-        if expected is not None:
-            cls.check_fingerprint(meta, expected, out_dir)
-        device = torch.device(map_location)
-        pool = cls(store_dtype=meta['dtype'], device=device)
+        images, labels, meta = read_pool(out_dir, expected, map_location)
+        pool = cls(store_dtype=meta['dtype'],
+                   device=torch.device(map_location))
         pool.meta = meta
-        num = int(meta['num_images'])
-        shards = meta['shards']
-        if sum(int(s['count']) for s in shards) != num:
-            raise PoolFormatError(
-                f'{out_dir}/{META_FILE}: shard counts do not add up to '
-                f'num_images={num}')
-        shape = meta['image_shape']
-        if shape is not None:
-            if not (isinstance(shape, list) and len(shape) == 3
-                    and all(isinstance(s, int) and s > 0 for s in shape)):
-                raise PoolFormatError(f'{out_dir}/{META_FILE}: image_shape '
-                                      f'must be [C, H, W], got {shape!r}')
-            pool._image_shape = tuple(shape)
+        if meta['image_shape'] is not None:
+            pool._image_shape = tuple(meta['image_shape'])
             pool._has_labels = bool(meta['has_labels'])
-        elif num:
-            raise PoolFormatError(f'{out_dir}/{META_FILE}: {num} images '
-                                  'but no image_shape')
-        if num == 0:
-            return pool
-        shape = pool._image_shape
-        images = torch.empty((num, ) + shape, dtype=pool._dtype,
-                             device=device)
-        labels = (torch.empty(num, dtype=torch.int64, device=device)
-                  if pool._has_labels else None)
-        first = 0
-        for shard in shards:
-            name, count = shard['file'], int(shard['count'])
-            path = osp.join(out_dir, name)
-            if not osp.isfile(path):
-                raise PoolFormatError(
-                    f'incomplete pool {out_dir}: shard {name} is missing '
-                    f'({count} images)')
-            sha = file_sha256(path)
-            if sha != shard['sha256']:
-                raise PoolFormatError(
-                    f'corrupt pool {out_dir}: shard {name} has sha256 {sha}, '
-                    f"{META_FILE} records {shard['sha256']} (the file was "
-                    'truncated or modified after the export)')
-            try:
-                obj = torch.load(path, map_location=device,
-                                 weights_only=True)
-            except Exception as err:  # sha matched: a format problem
-                raise PoolFormatError(
-                    f'shard {name} of {out_dir} could not be loaded '
-                    f'(weights_only=True): {err}') from err
-            shard_images = obj.get('images') if isinstance(obj, dict) else None
-            shard_labels = obj.get('labels') if isinstance(obj, dict) else None
-            if (not isinstance(shard_images, torch.Tensor)
-                    or tuple(shard_images.shape) != (count, ) + shape
-                    or shard_images.dtype != pool._dtype):
-                raise PoolFormatError(
-                    f'shard {name} of {out_dir} does not hold {count} '
-                    f"{meta['dtype']} images of shape {shape}")
-            if (shard_labels is not None) != bool(pool._has_labels) or (
-                    shard_labels is not None
-                    and (tuple(shard_labels.shape) != (count, )
-                         or shard_labels.dtype != torch.int64)):
-                raise PoolFormatError(
-                    f'shard {name} of {out_dir}: labels do not match '
-                    f"{META_FILE} (has_labels={meta['has_labels']}, "
-                    f'count={count})')
-            images[first:first + count] = shard_images
-            if labels is not None:
-                labels[first:first + count] = shard_labels
-            first += count
-        pool._images, pool._labels, pool._count = images, labels, num
+        if images is not None:
+            pool._images, pool._labels = images, labels
+            pool._count = images.shape[0]
         return pool

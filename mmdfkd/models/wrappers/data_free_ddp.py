@@ -52,7 +52,7 @@ class DataFreeDistributedDataParallel(MMSeparateDistributedDataParallel):
                 wrapped.append(path)
         # Checkpoints keep the unwrapped key names, so that one- and
         # multi-process runs read each other's checkpoints.
-        module._register_state_dict_hook(_StripWrapperKeys(wrapped))
+        module.register_state_dict_post_hook(_StripWrapperKeys(wrapped))
 
 
 class _StripWrapperKeys:

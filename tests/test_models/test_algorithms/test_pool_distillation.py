@@ -16,15 +16,15 @@ def pixel_cfg(teacher_cfg, student_cfg, **overrides):
         teacher_cfg,
         student_cfg,
         synthesizer=dict(
-            type='PixelSynthesizer', image_shape=(1, 8, 8), iterations=3),
+            type='PixelSynthesizer', image_shape=(1, 8, 8), iterations=3,
+            student_batch_size=5),
         generator_losses=dict(
             bn=dict(type='BNStatisticsLoss', loss_weight=10.0),
             onehot=dict(type='OneHotLoss', target='sampled'),
             competition=dict(type='AdversarialJSLoss'),
             tv=dict(type='TotalVariationLoss', loss_weight=1e-3)),
         student_losses=dict(kd=dict(type='KLDivergenceLoss', tau=20.0)),
-        schedule=[('synthesis', 1), ('student', 2)],
-        student_batch_size=5)
+        schedule=[('synthesis', 1), ('student', 2)])
     cfg.update(overrides)
     return cfg
 
@@ -46,17 +46,18 @@ def test_rounds_fill_the_pool_and_train_the_student(teacher_cfg, student_cfg):
     wrappers = wrappers_for(model)
     teacher_before = snapshot(model.teacher)
     log = model.train_step(latent_batch(n=8, draws=1), wrappers)
-    assert len(model.pool) == 8
+    pool = model.synthesizer.pool
+    assert len(pool) == 8
     assert float(log['synthesis.pool_size']) == 8
     assert 0 <= float(log['synthesis.pool_class_balance']) <= 1
     assert {'synthesis.loss_bn', 'synthesis.loss_tv', 'student.loss_kd'
             } <= set(log)
-    images, labels = model.pool.tensors()
+    images, labels = pool.tensors()
     # pool images are in pixel space and labelled with the teacher's argmax
     assert images.min() >= 0 and images.max() <= 255
     with torch.no_grad():
         expected = model.teacher(
-            model._normalize(images, 'teacher'), mode='tensor').argmax(1)
+            model.normalize(images, 'teacher'), mode='tensor').argmax(1)
     torch.testing.assert_close(labels, expected)
     assert any('weight' in k for k, v in model.student.state_dict().items()
                if not torch.equal(v, before[k]))
@@ -64,7 +65,7 @@ def test_rounds_fill_the_pool_and_train_the_student(teacher_cfg, student_cfg):
                for k, v in model.teacher.state_dict().items())
     assert all(p.grad is None for p in model.teacher.parameters())
     model.train_step(latent_batch(n=8, draws=1), wrappers)
-    assert len(model.pool) == 16
+    assert len(pool) == 16
 
 
 def test_student_steps_draw_from_the_pool(teacher_cfg, student_cfg):
@@ -76,8 +77,7 @@ def test_student_steps_draw_from_the_pool(teacher_cfg, student_cfg):
     model.student.register_forward_pre_hook(
         lambda m, args, kwargs: seen.append(args[0].shape[0]),
         with_kwargs=True)
-    model.schedule = [('student', 1)]
-    model.train_step(latent_batch(n=8, draws=1), wrappers)
+    model.student_step(torch.zeros(8, 1), None, wrappers['student'])
     assert seen == [5]  # student_batch_size, drawn from the pool
 
 
@@ -94,6 +94,11 @@ def test_empty_pool_and_wrong_phases(teacher_cfg, student_cfg):
         MODELS.build(
             distiller_cfg(teacher_cfg, student_cfg,
                           schedule=[('synthesis', 1)]))
+    # 0.1's distiller arguments of the pool: moved, and the error says so
+    with pytest.raises(TypeError, match=r"\['pool'\]: since mmdfkd 0.2 "
+                       'these are arguments of the pool synthesizer'):
+        MODELS.build(pixel_cfg(teacher_cfg, student_cfg,
+                               pool=dict(max_size=4)))
 
 
 def test_pool_travels_in_the_state_dict(teacher_cfg, student_cfg, tmp_path):
@@ -104,13 +109,14 @@ def test_pool_travels_in_the_state_dict(teacher_cfg, student_cfg, tmp_path):
     torch.save(model.state_dict(), path)
     fresh = MODELS.build(pixel_cfg(teacher_cfg, student_cfg))
     fresh.load_state_dict(torch.load(path, weights_only=True))
-    assert len(fresh.pool) == 8
-    for a, b in zip(model.pool.tensors(), fresh.pool.tensors()):
+    assert len(fresh.synthesizer.pool) == 8
+    for a, b in zip(model.synthesizer.pool.tensors(),
+                    fresh.synthesizer.pool.tensors()):
         torch.testing.assert_close(a, b)
 
 
 def test_batch_diversity_by_hand():
-    from mmdfkd.models.algorithms.data_free_distiller import batch_diversity
+    from mmdfkd.models.synthesizers import batch_diversity
     # two images, orthogonal unit logits: distance √2 for each ordered pair
     logits = torch.tensor([[5.0, 0.0], [0.0, 5.0]])
     out = batch_diversity(logits)
@@ -124,8 +130,7 @@ def test_batch_diversity_by_hand():
 
 
 def test_per_pixel_rows_and_pool_balance_by_hand():
-    from mmdfkd.models.algorithms.data_free_distiller import (
-        batch_diversity, class_balance)
+    from mmdfkd.models.synthesizers import batch_diversity, class_balance
     # two 1×2 "images" of per-pixel rows: image 0 all class 0, image 1 one
     # pixel of each class; the per-image mean logits are what is compared
     rows = torch.tensor([[4.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
@@ -143,7 +148,7 @@ def test_per_pixel_rows_and_pool_balance_by_hand():
 
 
 def test_pool_class_counts_follow_evictions():
-    from mmdfkd.models.synthesizers.pool import SyntheticPool
+    from mmdfkd.models.synthesizers import SyntheticPool
     pool = SyntheticPool(max_size=4)
     assert pool.class_counts(3).tolist() == [0, 0, 0]
     pool.add(torch.zeros(3, 1, 2, 2), torch.tensor([0, 0, 1]))
@@ -164,7 +169,7 @@ def test_warmup_rounds_only_synthesize(teacher_cfg, student_cfg):
     assert not any(k.startswith('student') for k in logs[0])
     assert not any(k.startswith('student') for k in logs[1])
     assert 'student.loss' in logs[2]
-    assert int(model.rounds) == 3 and len(model.pool) == 12
+    assert int(model.rounds) == 3 and len(model.synthesizer.pool) == 12
     assert 'rounds' in model.state_dict()
 
 
@@ -218,7 +223,8 @@ def test_synthesis_leaves_the_student_untouched(teacher_cfg, student_cfg,
     before = snapshot(model.student)
     seen = student_bn_modes(model)
     batch = latent_batch(n=6, draws=1)
-    model.synthesis_round(batch['latents'][:, 0], batch['labels'][:, 0])
+    model.synthesizer.step(model, batch['latents'][:, 0],
+                           batch['labels'][:, 0])
     assert seen and not any(seen)  # the adversarial terms ran it, in eval
     after = model.student.state_dict()
     assert all(torch.equal(v, after[k]) for k, v in before.items())
@@ -235,8 +241,9 @@ def test_online_generator_step_keeps_the_student_in_train_mode(
     model.train()
     before = snapshot(model.student)
     seen = student_bn_modes(model)
-    model.schedule = [('generator', 1)]
-    model.train_step(latent_batch(n=6), wrappers_for_online(model))
+    batch = latent_batch(n=6, draws=1)
+    model.synthesizer.step(model, batch['latents'][:, 0],
+                           batch['labels'][:, 0], wrappers_for_online(model))
     assert seen and all(seen)
     assert any('running_mean' in k for k in changed(before, model.student))
 

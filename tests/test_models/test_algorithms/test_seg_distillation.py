@@ -46,9 +46,9 @@ def test_per_pixel_rows_at_input_size(model):
             adv=MODELS.build(
                 dict(type='AdversarialL1Loss', form='neg_log1p'))))
     with torch.no_grad():
-        ctx = model._context(images, None, terms, model.student, False)
-        t = model.teacher(model._normalize(images, 'teacher'), mode='tensor')
-        s = model.student(model._normalize(images, 'student'), mode='tensor')
+        ctx = model.context(images, None, terms, teacher_grad=False)
+        t = model.teacher(model.normalize(images, 'teacher'), mode='tensor')
+        s = model.student(model.normalize(images, 'student'), mode='tensor')
     assert t.shape[-2:] == (4, 4)  # output stride 8
     assert ctx.teacher_logits.shape == (2 * 32 * 32, 5)
     assert ctx.rows_per_sample == 32 * 32
@@ -77,7 +77,7 @@ def test_round_updates_the_right_networks(model):
                for a, b in zip(gen, model.synthesizer.parameters()))
     for k, v in model.teacher.state_dict().items():
         assert torch.equal(v, teacher[k]), k
-    assert model.last_images.shape == (4, 3, 32, 32)
+    assert model.synthesizer.preview().shape == (4, 3, 32, 32)
 
 
 def test_val_step_gives_seg_data_samples_for_iou(model):
@@ -118,8 +118,8 @@ def test_student_learns_the_teacher_per_pixel():
         m.eval()
         with torch.no_grad():
             images = m.synthesizer(held_out['latents'][:, 0])
-            ctx = m._context(images, None, m.student_losses, m.student,
-                             False)
+            ctx = m.context(images, None, m.student_losses,
+                            teacher_grad=False)
             return float(m.student_losses['kd'](ctx))
 
     before = kl()
@@ -142,7 +142,7 @@ def test_generator_the_student_cannot_take():
     cfg = seg_distiller()
     cfg['synthesizer']['generator']['out_channels'] = 1
     with pytest.raises(ValueError, match='the teacher cannot take the '
-                       "generator's \\(1, 32, 32\\)"):
+                       "GeneratorSynthesizer's \\(1, 32, 32\\)"):
         MODELS.build(cfg)
 
 

@@ -56,6 +56,27 @@ def test_penalty_against_the_epoch_mean_snapshot():
     assert_close(term.snapshot, torch.tensor(snapshot))
 
 
+def test_snapshot_refreshed_every_interval_updates():
+    """The update after ``interval`` counted ones refreshes the snapshot to
+    their mean before reading it; evaluations do not count."""
+    term = ExpIncrementPenalty(loss=dict(type='OneHotLoss'), interval=2)
+    a = torch.tensor([[2., 0., -1.], [0., 1., 0.]])
+    b = torch.tensor([[0., 0., 0.], [5., 0., 0.]])
+    term(ctx_of(a))
+    with torch.no_grad():
+        term(ctx_of(b))  # an evaluation
+    assert torch.isnan(term.snapshot) and int(term.epoch_count) == 1
+    term(ctx_of(b))
+    assert torch.isnan(term.snapshot) and int(term.epoch_count) == 2
+    value = term(ctx_of(a))  # the third update opens the next epoch
+    snapshot = (onehot_value(a) + onehot_value(b)) / 2
+    assert_close(term.snapshot, torch.tensor(snapshot))
+    assert_close(value, torch.tensor(math.exp(onehot_value(a) - snapshot)))
+    assert int(term.epoch_count) == 1
+    with pytest.raises(ValueError, match='interval'):
+        ExpIncrementPenalty(loss=dict(type='OneHotLoss'), interval=0)
+
+
 def test_snapshot_travels_in_the_state_dict():
     term = ExpIncrementPenalty(loss=dict(type='ClassBalanceLoss'))
     term(ctx_of(torch.tensor([[1., 0.], [0., 3.]])))

@@ -1,5 +1,7 @@
 import math
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -72,9 +74,16 @@ def make_synth(**kwargs):
     return ContrastiveSynthesizer(**cfg)
 
 
+def env(teacher):
+    """What the synthesizer reads of a distiller: the teacher and its
+    forward on pixel-space images (no normalisation here)."""
+    return SimpleNamespace(teacher=teacher, teacher_forward=teacher,
+                           round_index=0)
+
+
 def bound(synth, **teacher_kwargs):
     teacher = Teacher(**teacher_kwargs).eval().requires_grad_(False)
-    synth.bind(teacher, teacher)
+    synth.setup(env(teacher))
     return teacher
 
 
@@ -107,7 +116,7 @@ def test_round_pushes_raw_features_and_trains_the_head():
     bank = synth.memory_bank
     assert (bank.size, bank.dim, len(bank)) == (16, 2 * 10, 0)
     head_before = [p.detach().clone() for p in synth.head.parameters()]
-    images, losses = synth.synthesize(teacher_loss(teacher),
+    images, losses = synth.synthesize(env(teacher), teacher_loss(teacher),
                                       torch.randn(6, 8))
     assert images.shape == (6, 1, 8, 8) and not images.requires_grad
     assert 0 <= float(images.min()) and float(images.max()) <= 255
@@ -118,7 +127,7 @@ def test_round_pushes_raw_features_and_trains_the_head():
     assert any(not torch.equal(a, b)
                for a, b in zip(head_before, synth.head.parameters()))
     assert all(p.grad is None for p in teacher.parameters())
-    synth.synthesize(teacher_loss(teacher), torch.randn(6, 8))
+    synth.synthesize(env(teacher), teacher_loss(teacher), torch.randn(6, 8))
     assert len(bank) == 12  # the second round drew entries and pushed
 
 
@@ -133,7 +142,8 @@ def test_bank_rows_go_through_the_current_head():
                        contrastive_weight=1.0)
     teacher = bound(synth)
     head_at_push = [p.detach().clone() for p in synth.head.parameters()]
-    first, _ = synth.synthesize(teacher_loss(teacher), torch.randn(4, 8))
+    first, _ = synth.synthesize(env(teacher), teacher_loss(teacher),
+                                torch.randn(4, 8))
     feats = bn_input_means(teacher, first)
     # a row: local view's features, then the global view's
     torch.testing.assert_close(synth.memory_bank.features,
@@ -145,7 +155,7 @@ def test_bank_rows_go_through_the_current_head():
         return F.normalize(F.linear(F.relu(F.linear(rows, w1, b1)), w2, b2),
                            dim=1)
 
-    second, losses = synth.synthesize(teacher_loss(teacher),
+    second, losses = synth.synthesize(env(teacher), teacher_loss(teacher),
                                       torch.randn(4, 8))
     current = bn_input_means(teacher, second)
     rows = torch.cat([current, feats])  # the bank holds round 1's rows
@@ -168,7 +178,7 @@ def test_batchnorm1d_teacher():
     synth = make_synth()
     teacher = bound(synth, norm1d=True)
     assert synth.head[0].in_features == 4 + 6 + 6
-    synth.synthesize(teacher_loss(teacher), torch.randn(5, 8))
+    synth.synthesize(env(teacher), teacher_loss(teacher), torch.randn(5, 8))
     assert synth.memory_bank.features.shape == (5, 2 * 16)
 
 
@@ -177,7 +187,8 @@ def test_feature_layers_by_name():
     synth = make_synth(feature_layers=['body.3', 'fc'])
     teacher = bound(synth)
     assert synth.head[0].in_features == 4 + 6  # inputs: conv2 and fc
-    synth.synthesize(teacher_loss(teacher), torch.randn(4, 8))
+    synth.synthesize(env(teacher), teacher_loss(teacher),
+                                torch.randn(4, 8))
     with pytest.raises(ValueError, match='not submodules'):
         bound(make_synth(feature_layers=['body.99']))
 
@@ -194,7 +205,8 @@ def test_generator_is_reinitialised_every_round():
     torch.manual_seed(0)
     synth = make_synth()
     teacher = bound(synth)
-    synth.synthesize(teacher_loss(teacher), torch.randn(4, 8))
+    synth.synthesize(env(teacher), teacher_loss(teacher),
+                                torch.randn(4, 8))
     trained = synth.generator.project.weight.detach().clone()
     torch.manual_seed(1)
     synth._reset_generator()
@@ -208,7 +220,8 @@ def test_head_optimiser_and_bank_travel(tmp_path):
     synth = make_synth()
     teacher = bound(synth)
     for _ in range(3):  # 18 rows into 16 entries: the ring has wrapped
-        synth.synthesize(teacher_loss(teacher), torch.randn(6, 8))
+        synth.synthesize(env(teacher), teacher_loss(teacher),
+                         torch.randn(6, 8))
     torch.save(synth.state_dict(), tmp_path / 's.pth')
     fresh = make_synth()
     bound(fresh)
@@ -225,10 +238,11 @@ def test_head_optimiser_and_bank_travel(tmp_path):
 
 def test_errors():
     synth = make_synth()
-    with pytest.raises(RuntimeError, match='bind'):
-        synth.synthesize(lambda x: dict(l=x.mean()), torch.randn(2, 8))
+    with pytest.raises(RuntimeError, match='setup'):
+        synth.synthesize(env(None), lambda x: dict(l=x.mean()),
+                         torch.randn(2, 8))
     with pytest.raises(ValueError, match='BatchNorm'):
-        synth.bind(nn.Linear(2, 2), lambda x: x)
+        synth.setup(env(nn.Linear(2, 2)))
     # the bank is required
     for size in (0, None):
         with pytest.raises(ValueError, match='needs its memory bank'):
@@ -239,4 +253,5 @@ def test_errors():
     small = make_synth(bank_size=4, num_negatives=2)
     teacher = bound(small)
     with pytest.raises(ValueError, match='bank_size >= 6'):
-        small.synthesize(teacher_loss(teacher), torch.randn(6, 8))
+        small.synthesize(env(teacher), teacher_loss(teacher),
+                         torch.randn(6, 8))

@@ -1,9 +1,13 @@
 import copy
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from mmdfkd.models.synthesizers import MetaSynthesizer
+
+#: What the synthesizers read of a distiller here: the round index.
+ENV = SimpleNamespace(round_index=0)
 
 
 def make(meta='fomaml', **kwargs):
@@ -24,7 +28,7 @@ def test_round_adapts_a_clone_and_moves_the_meta_generator(meta):
     synth = make(meta)
     before = [p.detach().clone() for p in synth.generator.parameters()]
     z = torch.randn(5, 6)
-    images, losses = synth.synthesize(target_loss, z)
+    images, losses = synth.synthesize(ENV, target_loss, z)
     assert images.shape == (5, 1, 4, 4) and not images.requires_grad
     assert 0 <= float(images.min()) and float(images.max()) <= 255
     after = list(synth.generator.parameters())
@@ -47,7 +51,7 @@ def test_fomaml_sums_the_gradients_of_all_inner_steps():
     synth = make('fomaml', inner_steps=3, lr_g=0.01, lr_z=0.02)
     meta0 = copy.deepcopy(synth.generator)
     z = torch.randn(4, 6)
-    synth.synthesize(target_loss, z)
+    synth.synthesize(ENV, target_loss, z)
 
     fast = copy.deepcopy(meta0)
     zz = z.clone().requires_grad_(True)
@@ -85,14 +89,14 @@ def test_repeated_rounds_get_better():
     synth = make('reptile', meta_lr=0.05)
     first = None
     for _ in range(30):
-        _, losses = synth.synthesize(target_loss, torch.randn(8, 6))
+        _, losses = synth.synthesize(ENV, target_loss, torch.randn(8, 6))
         first = float(losses['l2']) if first is None else first
     assert float(losses['l2']) < first
 
 
 def test_meta_optimiser_state_travels(tmp_path):
     synth = make()
-    synth.synthesize(target_loss, torch.randn(3, 6))
+    synth.synthesize(ENV, target_loss, torch.randn(3, 6))
     torch.save(synth.state_dict(), tmp_path / 's.pth')
     fresh = make()
     fresh.load_state_dict(torch.load(tmp_path / 's.pth', weights_only=True))
@@ -108,3 +112,32 @@ def test_bad_arguments():
         make('maml')
     with pytest.raises(ValueError, match='inner_steps'):
         make(inner_steps=0)
+
+
+@pytest.mark.parametrize('round_index, resets', [(0, False), (3, False),
+                                                 (10, True), (20, True)])
+def test_reset_layers_every_interval(round_index, resets):
+    """Fast DFKD's reset of the generator's first layer before the round
+    adapts it: every ``reset_interval`` rounds (not the first), only the
+    named layers."""
+    synth = make(reset_layers=['project'], reset_interval=10, inner_steps=1)
+    with torch.no_grad():
+        for p in synth.generator.parameters():
+            p.fill_(0.5)
+    seen = []  # the adapted clone's weights at its first forward
+    synth.generator.register_forward_pre_hook(
+        lambda m, args: seen.append(
+            {n: p.detach().clone() for n, p in m.named_parameters()}))
+    synth.synthesize(SimpleNamespace(round_index=round_index), target_loss,
+                     torch.randn(2, 6))
+    first = seen[0]
+    assert bool((first['project.weight'] != 0.5).any()) == resets
+    assert all(bool((v == 0.5).all()) for n, v in first.items()
+               if not n.startswith('project'))
+
+
+def test_reset_layers_must_exist():
+    with pytest.raises(AttributeError):
+        make(reset_layers=['no_such_layer'])
+    with pytest.raises(ValueError, match='reset_interval'):
+        make(reset_layers=['project'], reset_interval=0)

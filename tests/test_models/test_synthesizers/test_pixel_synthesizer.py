@@ -1,7 +1,12 @@
+from types import SimpleNamespace
+
 import pytest
 import torch
 
 from mmdfkd.models.synthesizers import PixelSynthesizer
+
+#: What the synthesizers read of a distiller here: the round index.
+ENV = SimpleNamespace(round_index=0)
 
 
 def quadratic_loss(target):
@@ -17,7 +22,7 @@ def test_optimises_pixels_towards_the_loss_optimum():
     torch.manual_seed(0)
     target = torch.full((4, 1, 3, 3), 200.0)
     synth = PixelSynthesizer((1, 3, 3), iterations=150, lr=0.1)
-    images, losses = synth.synthesize(quadratic_loss(target),
+    images, losses = synth.synthesize(ENV, quadratic_loss(target),
                                       torch.zeros(4, 5))
     assert images.shape == (4, 1, 3, 3) and not images.requires_grad
     assert (images - target).abs().max() < 5
@@ -29,7 +34,8 @@ def test_pixels_stay_in_range():
     target = torch.full((2, 1, 2, 2), 1000.0)  # beyond the valid range
     synth = PixelSynthesizer((1, 2, 2), iterations=50, lr=0.5,
                              pixel_range=(0, 255))
-    images, _ = synth.synthesize(quadratic_loss(target), torch.zeros(2, 1))
+    images, _ = synth.synthesize(ENV, quadratic_loss(target),
+                                 torch.zeros(2, 1))
     assert images.max() <= 255 and images.min() >= 0
     torch.testing.assert_close(images, torch.full_like(images, 255.0))
 
@@ -44,7 +50,7 @@ def test_keeps_the_lowest_loss_iterate():
         return dict(l=images.mean() * 0 + (step if step > 3 else -step))
 
     synth = PixelSynthesizer((1, 2, 2), iterations=6, lr=0.1)
-    images, losses = synth.synthesize(loss_fn, torch.zeros(1, 1))
+    images, losses = synth.synthesize(ENV, loss_fn, torch.zeros(1, 1))
     assert float(losses['l']) == -3
     torch.testing.assert_close(images, calls[2])
 
@@ -52,7 +58,7 @@ def test_keeps_the_lowest_loss_iterate():
 def test_all_nonfinite_is_an_error():
     synth = PixelSynthesizer((1, 2, 2), iterations=3)
     with pytest.raises(FloatingPointError, match='non-finite'):
-        synth.synthesize(lambda x: dict(l=x.sum() * float('nan')),
+        synth.synthesize(ENV, lambda x: dict(l=x.sum() * float('nan')),
                          torch.zeros(2, 1))
 
 
@@ -67,7 +73,7 @@ def test_views_are_applied_each_step():
 
     synth = PixelSynthesizer((1, 2, 2), iterations=4)
     synth.views = Spy()
-    synth.synthesize(lambda x: dict(l=x.mean()), torch.zeros(3, 1))
+    synth.synthesize(ENV, lambda x: dict(l=x.mean()), torch.zeros(3, 1))
     assert seen == [(3, 1, 2, 2)] * 4
 
 

@@ -8,9 +8,9 @@ from torch import nn
 
 import mmdfkd  # noqa: F401  (allow-list for weights_only loads)
 from mmdfkd.utils import unpack_state
-from mmdfkd.models.synthesizers.pool import (PoolFingerprintError,
-                                             PoolFormatError, SyntheticPool,
-                                             file_sha256)
+from mmdfkd.models.synthesizers import SyntheticPool
+from mmdfkd.utils.pool_format import (PoolFingerprintError, PoolFormatError,
+                                      file_sha256)
 
 SHAPE = (3, 4, 5)
 
