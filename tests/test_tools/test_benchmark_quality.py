@@ -153,7 +153,9 @@ def test_probe_plans_rounds_and_the_budget_caps_them(tool, trained_teacher,
     assert 1 <= row['rounds'] <= row['rounds_planned']
     # stopped by the CPU budget, or ended just under it
     if row['stopped_by_budget']:
-        assert row['cpu_seconds'] >= 3
+        # the budget hook's clock and the row's CPU seconds are read at
+        # different points of the stopping iteration (measured 2.99 s once)
+        assert row['cpu_seconds'] >= 3 * 0.95
         # the stopped student was validated before the export
         assert row['curve'][-1]['iter'] == row['rounds']
     assert row['final']['test_accuracy'] >= 0
