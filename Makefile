@@ -92,7 +92,7 @@ gpu-wheels:
 		" (the device tool carries at most 64 MiB)"}'
 
 test: env
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=25 tests
 
 clean:
 	rm -rf work_dirs
