@@ -79,8 +79,9 @@ def check_data_roots(cfg: Config) -> None:
 
 def check_teacher_checkpoint(cfg: Config) -> None:
     """Raise when a distillation config's ``model.teacher_ckpt`` is not a
-    file, naming the config's ``teacher_config`` and the exact command that
-    writes the file.
+    file, naming the config's ``teacher_config``, the exact command that
+    writes the file and, where the config names them
+    (``teacher_weights_url``), the teacher's published weights.
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
@@ -88,7 +89,8 @@ def check_teacher_checkpoint(cfg: Config) -> None:
     from mmdfkd.models.algorithms.networks import require_teacher_checkpoint
     ckpt = cfg.get('model', {}).get('teacher_ckpt')
     if ckpt:
-        require_teacher_checkpoint(ckpt, cfg.get('teacher_config'))
+        require_teacher_checkpoint(ckpt, cfg.get('teacher_config'),
+                                   cfg.get('teacher_weights_url'))
 
 
 def _teacher_classes(cfg: Config) -> Optional[int]:

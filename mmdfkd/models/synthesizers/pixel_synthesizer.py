@@ -35,9 +35,10 @@ class PixelSynthesizer(PoolSynthesizer):
         iterations (int): Optimisation steps per batch. Defaults to 2000.
         lr (float): Adam learning rate. Defaults to 0.1.
         betas (tuple[float, float]): Adam betas. Defaults to (0.5, 0.99).
-        views (dict, optional): ``DifferentiableViews`` config applied at
-            each step (after the pooling of a low-resolution step).
-            Defaults to None (none).
+        views (dict, optional): Views (e.g. ``DifferentiableViews``,
+            ``RandomShift``) applied at each step, at full resolution
+            before a low-resolution step's pooling (a 30-pixel roll at 224
+            is the reference's 15-pixel roll at 112). Defaults to None.
         low_res_iterations (int): Steps, of ``iterations``, at low
             resolution (the first ones). Defaults to 0.
         low_res_factor (int): Average-pooling factor of those steps.
@@ -117,10 +118,10 @@ class PixelSynthesizer(PoolSynthesizer):
                     group['lr'] = self.stage_lr(step, steps)
                 with synthesis_autocast(x.device, self.autocast_dtype):
                     images = self.to_pixels(x)
-                    if factor > 1:
-                        images = F.avg_pool2d(images, factor)
                     if self.views is not None:
                         images = self.views(images)
+                    if factor > 1:
+                        images = F.avg_pool2d(images, factor)
                     losses = float_losses(loss_fn(images))
                 total = sum(losses.values())
                 best.update(total, losses, x=x)
