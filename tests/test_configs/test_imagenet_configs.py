@@ -140,3 +140,30 @@ def test_missing_teacher_names_the_released_weights(tmp_path, monkeypatch):
     assert ('Published weights of this teacher: https://download.openmmlab'
             '.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-'
             'ea4938fc.pth' in text)
+
+
+def test_teacher_loads_weights_in_the_released_format(tmp_path):
+    """mmpretrain's released ResNet-50 file holds the classifier's
+    ``state_dict`` (an OrderedDict: ``backbone.*``, ``head.fc.*``) beside
+    a ``meta`` dict of strings, numbers and the class names: it loads
+    strictly, as untrusted input, into the configs' teacher."""
+    from collections import OrderedDict
+
+    from mmdfkd.models.algorithms.networks import (build_network,
+                                                   load_teacher_weights)
+    cfg = load('configs/fast_resnet50_resnet18_imagenet.py')
+    with DefaultScope.overwrite_default_scope('mmdfkd'):
+        released = build_network(cfg.model.teacher, 'teacher')
+        teacher = build_network(cfg.model.teacher, 'teacher')
+    state = OrderedDict(released.state_dict())
+    assert 'head.fc.weight' in state and 'backbone.conv1.weight' in state
+    path = str(tmp_path / 'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
+    torch.save(
+        dict(
+            meta=dict(mmcls_version='0.15.0', epoch=100, iter=500400,
+                      time='Tue Aug 31 2021',
+                      CLASSES=[f'class {i}' for i in range(1000)]),
+            state_dict=state), path)
+    load_teacher_weights(teacher, path)
+    for key, value in teacher.state_dict().items():
+        assert torch.equal(value, state[key]), key
