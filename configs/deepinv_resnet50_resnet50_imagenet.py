@@ -1,8 +1,8 @@
 # DeepInversion (Yin et al., CVPR'20), ImageNet ResNet-50 → ResNet-50
 # (_base_/methods/deepinv.py with the authors' ImageNet settings).
 # Published: "DeepInv-2k", 140k images, 166 h of synthesis, student
-# 68.00 % top-1 on ImageNet val (Fast-Datafree's README table; teacher
-# torchvision's ResNet-50); not measured here (no GPU, no ImageNet).
+# 68.00 % top-1 on ImageNet val (Fast-Datafree's README table); not
+# measured here (no GPU, no ImageNet).
 # Synthesis follows the authors' ImageNet code (NVlabs/DeepInversion,
 # README command `imagenet_inversion.py --bs=84 --do_flip --r_feature=0.01
 # --adi_scale=0.0 --setting_id=0 --lr 0.25` with deepinversion.py's
@@ -20,8 +20,10 @@
 # Deviations (docs/imagenet.md): the reference's L2 total variation
 # (1e-4, a sum of norms on normalised images) and image L2 prior (1e-5)
 # are replaced by this repo's mean-absolute TV at 1e-3 (the recipe's);
-# the roll offsets are drawn per image, not per batch; the pool lives in
-# RAM (see the base) until the disk-backed pool.
+# the roll offsets are drawn per image, not per batch; the initial pixels
+# are N(0, 0.5²) of the [-1, 1] variable (the reference: N(0, 1) in
+# normalised units); the pool lives in RAM (see the base) until the
+# disk-backed pool.
 _base_ = [
     './_base_/data_free/imagenet_pool.py', './_base_/methods/deepinv.py'
 ]
