@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmdfkd.engine.preflight import check_teacher_checkpoint
+from mmdfkd.engine.preflight import check_data_roots, check_teacher_checkpoint
 from mmdfkd.registry import MODELS
 from tests.conftest import ROOT
 
@@ -127,6 +127,15 @@ def test_fast50_published_settings(path):
     assert cfg.model.schedule == [('synthesis', 1), ('student', 100)]
     assert cfg.train_cfg.max_iters == 4000
     assert cfg.train_cfg.val_interval == 10  # the authors' epoch
+
+
+def test_missing_imagenet_names_the_layout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError,
+                       match=r"'data/imagenet' of mmpretrain.ImageNet does "
+                       r"not exist. Put ImageNet-1k there in mmpretrain's "
+                       r'layout: val/, meta/val.txt \(docs/imagenet.md\)'):
+        check_data_roots(load(DEEPINV))
 
 
 def test_missing_teacher_names_the_released_weights(tmp_path, monkeypatch):
