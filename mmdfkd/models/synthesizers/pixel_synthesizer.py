@@ -114,8 +114,9 @@ class PixelSynthesizer(PoolSynthesizer):
                 continue
             optimizer = torch.optim.Adam([x], lr=self.lr, betas=self.betas)
             for step in range(steps):
-                for group in optimizer.param_groups:
-                    group['lr'] = self.stage_lr(step, steps)
+                if self.cosine_lr:
+                    for group in optimizer.param_groups:
+                        group['lr'] = self.stage_lr(step, steps)
                 with synthesis_autocast(x.device, self.autocast_dtype):
                     images = self.to_pixels(x)
                     if self.views is not None:

@@ -139,3 +139,23 @@ def test_each_resolution_gets_a_fresh_adam(monkeypatch):
                              betas=(0.5, 0.9))
     synth.synthesize(ENV, lambda x: dict(l=x.mean()), torch.zeros(1, 1))
     assert len(made) == 2 and all(m['betas'] == (0.5, 0.9) for m in made)
+
+
+def test_the_optimiser_follows_the_cosine_schedule(monkeypatch):
+    """The rates the Adam steps use are stage_lr's, per resolution."""
+    used = []
+    step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        used.append(self.param_groups[0]['lr'])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, 'step', spy)
+    synth = PixelSynthesizer((1, 4, 4), iterations=5, low_res_iterations=2,
+                             lr=0.2, cosine_lr=True, warmup_iters=1)
+    synth.synthesize(ENV, lambda x: dict(l=x.mean()), torch.zeros(1, 1))
+    expected = [synth.stage_lr(i, 2) for i in range(2)] + [
+        synth.stage_lr(i, 3) for i in range(3)
+    ]
+    assert used == pytest.approx(expected)
+    assert used[0] == pytest.approx(0.2) and used[2] == pytest.approx(0.2)
