@@ -4,7 +4,8 @@ shipped configs: one writer per dataset class, registered here.
 A writer fills a folder with a few images of every split its dataset
 reads, in the files and formats of the real release (CIFAR's python
 pickles, MNIST's IDX files, SVHN's ``.mat`` files, CamVid's SegNet folders,
-NYUv2's common layout). :func:`prepare_tiny_data` points every dataset of a
+NYUv2's common layout, ImageNet's JPEG folders with mmpretrain's
+``meta/<split>.txt``). :func:`prepare_tiny_data` points every dataset of a
 config at such a folder. A dataset class without a writer fails the test
 with a message saying where to add one; to cover a new dataset, register a
 writer below::
@@ -220,6 +221,48 @@ def _camvid(root: str, monkeypatch) -> None:
 def _nyuv2(root: str, monkeypatch) -> None:
     h, w = SEG_HW
     write_nyuv2(root, h=h, w=w)
+
+
+#: ImageNet's first class folders (WordNet ids) and their indices.
+IMAGENET_CLASSES = (('n01440764', 0), ('n01443537', 1), ('n15075141', 999))
+
+
+def write_imagenet(root, n_val: int = 4, h: int = 40, w: int = 48,
+                   seed: int = 0) -> str:
+    """A tiny ImageNet-1k in mmpretrain's layout: ``train/<wnid>/*.JPEG``
+    (one image per class of :data:`IMAGENET_CLASSES`), ``val/*.JPEG`` (the
+    official flat val folder) and ``meta/{train,val}.txt`` ("<path> <class
+    index>" a line, as mmpretrain.ImageNet reads them). Images are random
+    ``h × w`` JPEGs (not square: the val pipeline resizes the short
+    edge)."""
+    rng = np.random.default_rng(seed)
+    root = str(root)
+    os.makedirs(osp.join(root, 'meta'))
+
+    def image(path: str) -> None:
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        cv2.imwrite(path, rng.integers(0, 256, (h, w, 3)).astype(np.uint8))
+
+    lines = []
+    for wnid, index in IMAGENET_CLASSES:
+        name = f'{wnid}/{wnid}_{index + 1}.JPEG'
+        image(osp.join(root, 'train', name))
+        lines.append(f'{name} {index}')
+    with open(osp.join(root, 'meta', 'train.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    lines = []
+    for i in range(n_val):
+        name = f'ILSVRC2012_val_{i + 1:08d}.JPEG'
+        image(osp.join(root, 'val', name))
+        lines.append(f'{name} {IMAGENET_CLASSES[i % 3][1]}')
+    with open(osp.join(root, 'meta', 'val.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return root
+
+
+@register_writer('ImageNet')
+def _imagenet(root: str, monkeypatch) -> None:
+    write_imagenet(root)
 
 
 # ------------------------------------------------------------ configs

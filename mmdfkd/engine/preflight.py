@@ -51,11 +51,20 @@ def _downloads(cls: Optional[type], ds: dict) -> bool:
     return param is not None and param.default is True
 
 
+#: How to prepare datasets of other packages (their classes have no
+#: ``FIX``), by class name.
+FIXES = {
+    'ImageNet': ("Put ImageNet-1k there in mmpretrain's layout: val/, "
+                 'meta/val.txt (docs/imagenet.md)'),
+}
+
+
 def check_data_roots(cfg: Config) -> None:
     """Raise when a dataloader's ``data_root`` is not a folder.
 
     The message names the dataloader, the dataset type and folder, and the
-    fix: the dataset class's ``FIX`` text when it has one. Datasets that
+    fix: the dataset class's ``FIX`` text when it has one, else its entry
+    of :data:`FIXES`. Datasets that
     download a missing folder themselves are left alone.
 
     Raises:
@@ -68,7 +77,8 @@ def check_data_roots(cfg: Config) -> None:
         cls = _dataset_class(cfg, ds)
         if _downloads(cls, ds):
             continue
-        fix = getattr(cls, 'FIX', None) or (
+        fix = getattr(cls, 'FIX', None) or FIXES.get(
+            getattr(cls, '__name__', None)) or (
             'Prepare the dataset there (docs/segmentation.md lists the '
             'converters) or set its `data_root`.')
         raise FileNotFoundError(
@@ -79,8 +89,9 @@ def check_data_roots(cfg: Config) -> None:
 
 def check_teacher_checkpoint(cfg: Config) -> None:
     """Raise when a distillation config's ``model.teacher_ckpt`` is not a
-    file, naming the config's ``teacher_config`` and the exact command that
-    writes the file.
+    file, naming the config's ``teacher_config``, the exact command that
+    writes the file and, where the config names them
+    (``teacher_weights_url``), the teacher's published weights.
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
@@ -88,7 +99,8 @@ def check_teacher_checkpoint(cfg: Config) -> None:
     from mmdfkd.models.algorithms.networks import require_teacher_checkpoint
     ckpt = cfg.get('model', {}).get('teacher_ckpt')
     if ckpt:
-        require_teacher_checkpoint(ckpt, cfg.get('teacher_config'))
+        require_teacher_checkpoint(ckpt, cfg.get('teacher_config'),
+                                   cfg.get('teacher_weights_url'))
 
 
 def _teacher_classes(cfg: Config) -> Optional[int]:

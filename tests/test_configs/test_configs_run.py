@@ -44,6 +44,9 @@ RUNNER_CONFIGS = [c for c in CONFIGS if c not in FEDERATED]
 TINY_BATCH = 4
 #: Images a generator makes at most (segmentation generators make 128²).
 TINY_GENERATOR_SIZE = 32
+#: Side of synthesized and validation images of classification configs at
+#: larger sizes (ImageNet's 224).
+TINY_IMAGE = 32
 
 
 def is_distiller(cfg) -> bool:
@@ -73,6 +76,38 @@ def shrink_pipelines(cfg) -> None:
             net['data_preprocessor']['size'] = (h, w)
 
 
+def _tiny(size):
+    """A transform's size (int or (h, w)) capped at TINY_IMAGE."""
+    if isinstance(size, int):
+        return min(size, TINY_IMAGE)
+    return tuple(min(v, TINY_IMAGE) for v in size)
+
+
+def shrink_images(cfg) -> None:
+    """Classification pipelines, synthesized images and their views at
+    TINY_IMAGE (a ResNet-50 at 224×224 takes seconds per step on a CPU)."""
+    for key in LOADERS:
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        for t in loader.dataset.get('pipeline', []):
+            kind = t['type'].split('.')[-1]
+            if kind == 'ResizeEdge':
+                t['scale'] = min(t['scale'], TINY_IMAGE + 4)
+            elif kind in ('CenterCrop', 'RandomResizedCrop'):
+                for arg in ('crop_size', 'scale'):
+                    if isinstance(t.get(arg), int):
+                        t[arg] = _tiny(t[arg])
+    synth = cfg.model.get('synthesizer', {}) if is_distiller(cfg) else {}
+    shape = synth.get('image_shape')
+    if shape and max(shape[1:]) > TINY_IMAGE:
+        synth['image_shape'] = (shape[0], *_tiny(tuple(shape[1:])))
+    for key in ('views', 'student_views'):
+        for t in (synth.get(key) or {}).get('transforms', []):
+            if 'size' in t:
+                t['size'] = _tiny(t['size'])
+
+
 def shrink_distiller(cfg) -> None:
     """One step per phase of every stage, in the config's order; short
     synthesis; small generator output and memory bank."""
@@ -87,6 +122,8 @@ def shrink_distiller(cfg) -> None:
     for key in ('iterations', 'inner_steps'):
         if key in synth:
             synth[key] = 2
+    if synth.get('low_res_iterations'):
+        synth['low_res_iterations'] = 1  # one step at each resolution
     if synth.get('type') == 'ContrastiveSynthesizer':  # its memory bank
         synth.update(bank_size=8 * TINY_BATCH, num_negatives=2 * TINY_BATCH)
     if 'warmup_rounds' in model:
@@ -116,6 +153,7 @@ def shrink(cfg) -> None:
     else:
         loop.update(max_iters=1, val_interval=1)
     shrink_pipelines(cfg)
+    shrink_images(cfg)
     if is_distiller(cfg):
         shrink_distiller(cfg)
     else:

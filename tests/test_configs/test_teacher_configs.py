@@ -32,7 +32,7 @@ DISTILLATION = distillation_configs()
 
 def test_every_distillation_config_is_checked():
     names = {osp.basename(p) for p, _ in DISTILLATION}
-    assert len(DISTILLATION) == len(CONFIGS) == 54
+    assert len(DISTILLATION) == len(CONFIGS) == 57
     assert {'dfq_digits.py', 'kd_digits.py', 'ddad_deeplabv3_camvid.py',
             'cmi_wrn40_2_wrn16_1_cifar100.py',
             'rdskd_lenet5_mnist.py'} <= names

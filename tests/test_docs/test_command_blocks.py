@@ -56,6 +56,20 @@ SKIPPED: Dict[Tuple[str, str], str] = {
     'tests/test_tools/test_gpu_check.py',
     ('docs/distributed.md', '# on node 0 (address 10.0.0.1)'):
     'needs two machines',
+    ('docs/imagenet.md', 'python tools/train.py configs/fast_resnet50_'
+     'resnet18_imagenet.py --cfg-options model.teacher_ckpt=checkpoints/'
+     'resnet50_8xb32_in1k_20210831-ea4938fc.pth'):
+    'needs ImageNet, the released ResNet-50 weights and GPUs; '
+    'tests/test_configs/test_configs_run.py trains these configs at 32x32 '
+    'on a tiny ImageNet in this layout',
+    ('docs/imagenet.md', 'bash tools/dist_train.sh configs/deepinv_resnet50_'
+     'resnet50_imagenet.py 8 --cfg-options model.teacher_ckpt=checkpoints/'
+     'resnet50_8xb32_in1k_20210831-ea4938fc.pth'):
+    'needs ImageNet, the released ResNet-50 weights and 8 GPUs',
+    ('docs/imagenet.md', 'python tools/test.py work_dirs/fast_resnet50_'
+     'resnet18_imagenet/student/student_config.py work_dirs/fast_resnet50_'
+     'resnet18_imagenet/student/student.pth'):
+    'needs the student of the ImageNet run above and ImageNet',
     ('docs/federated.md', 'make data-fashion-mnist   # Fashion-MNIST'
      "'s official files -> data/fashion_mnist"):
     'make targets: make would check (and may reinstall) the environment '

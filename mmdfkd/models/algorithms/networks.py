@@ -76,7 +76,8 @@ def teacher_training_command(teacher_config: str, path: str) -> str:
 
 
 def require_teacher_checkpoint(path: str,
-                               teacher_config: Optional[str] = None) -> None:
+                               teacher_config: Optional[str] = None,
+                               released: Optional[str] = None) -> None:
     """Raise when the teacher checkpoint ``path`` is not a file, naming the
     command that writes it.
 
@@ -85,6 +86,10 @@ def require_teacher_checkpoint(path: str,
         teacher_config (str, optional): The teacher's training config (a
             data-free config's ``teacher_config``). Defaults to None (the
             message then says where to find it).
+        released (str, optional): Where published weights of this teacher
+            can be downloaded (a data-free config's
+            ``teacher_weights_url``), named in the message. Defaults to
+            None.
 
     Raises:
         FileNotFoundError: when the checkpoint is missing.
@@ -102,10 +107,13 @@ def require_teacher_checkpoint(path: str,
         how = ('Train its teacher first with `python tools/train.py '
                '<teacher config>` (the distillation config\'s '
                '`teacher_config`; it writes <work dir>/teacher.pth), or')
+    where = (f' Published weights of this teacher: {released} (download '
+             'them where there is internet access, copy the file here and '
+             'pass it as model.teacher_ckpt).' if released else '')
     raise FileNotFoundError(
         f'teacher checkpoint {path!r} does not exist. {how} point '
         '`model.teacher_ckpt` at existing teacher weights (--cfg-options '
-        'model.teacher_ckpt=<file>).')
+        f'model.teacher_ckpt=<file>).{where}')
 
 
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:

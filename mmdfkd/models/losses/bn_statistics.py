@@ -29,6 +29,9 @@ class BNStatisticsLoss(LossTerm):
             makes up for what the pool lacks. The history is updated at
             :meth:`end_round` and travels in checkpoints. Defaults to None
             (the batch alone).
+        first_layer_weight (float): Multiplies the term of the first
+            BatchNorm layer the images reach (DeepInversion's ImageNet code
+            weighs it ×10, ``first_bn_multiplier``). Defaults to 1.0.
         loss_weight (float): Defaults to 1.0.
     """
     needs_bn_moments = True
@@ -37,6 +40,7 @@ class BNStatisticsLoss(LossTerm):
                  mode: str = 'l2',
                  eps: float = 1e-5,
                  momentum: Optional[float] = None,
+                 first_layer_weight: float = 1.0,
                  loss_weight: float = 1.0) -> None:
         super().__init__(loss_weight)
         if mode not in ('l2', 'gaussian_kl'):
@@ -47,6 +51,7 @@ class BNStatisticsLoss(LossTerm):
         self.mode = mode
         self.eps = eps
         self.momentum = momentum
+        self.first_layer_weight = float(first_layer_weight)
         self._history: Optional[List[torch.Tensor]] = None  # per layer
         self._last: Optional[List[torch.Tensor]] = None
 
@@ -78,7 +83,10 @@ class BNStatisticsLoss(LossTerm):
                     stats = (self.momentum * self._history[i] +
                              (1 - self.momentum) * stats)
                     mean_shift, var = stats[:c], stats[c:]
-            total = total + self._layer_term(mean_shift, var, m.running_var)
+            term = self._layer_term(mean_shift, var, m.running_var)
+            if i == 0:
+                term = term * self.first_layer_weight
+            total = total + term
         self._last = last or None
         return total
 

@@ -10,7 +10,9 @@ from mmdfkd.registry import MODELS
 class RandomShift(nn.Module):
     """Shift each image by a random whole number of pixels, up to
     ``max_shift`` in each direction, filling what is uncovered with
-    ``fill``; then mirror it left-right with probability ``flip_prob``.
+    ``fill`` (or, with ``wrap``, rolling what leaves one edge in at the
+    other: DeepInversion's ``torch.roll`` jitter, drawn per image); then
+    mirror it left-right with probability ``flip_prob``.
 
     It is the pad-and-crop (+ flip) augmentation of the real-data training
     pipelines, applied to synthesized ``N × C × H × W`` batches: new
@@ -28,12 +30,15 @@ class RandomShift(nn.Module):
             Defaults to 0.
         flip_prob (float): Probability of a left-right mirror (0 for
             glyphs such as digits). Defaults to 0.
+        wrap (bool): Roll instead of pad (``fill`` is unused). Defaults to
+            False.
     """
 
     def __init__(self,
                  max_shift: int = 1,
                  fill: float = 0.,
-                 flip_prob: float = 0.) -> None:
+                 flip_prob: float = 0.,
+                 wrap: bool = False) -> None:
         super().__init__()
         if int(max_shift) != max_shift or max_shift < 0:
             raise ValueError(
@@ -43,6 +48,7 @@ class RandomShift(nn.Module):
         self.max_shift = int(max_shift)
         self.fill = float(fill)
         self.flip_prob = float(flip_prob)
+        self.wrap = bool(wrap)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.dim() != 4:
@@ -50,7 +56,18 @@ class RandomShift(nn.Module):
                              f'{tuple(images.shape)}')
         n, _, h, w = images.shape
         s = self.max_shift
-        if s > 0:
+        if s > 0 and self.wrap:
+            # out[i] = in[(i - shift) % size], as torch.roll, per image
+            shift = torch.randint(-s, s + 1, (2, n)).to(images.device)
+            rows = (torch.arange(h, device=images.device) -
+                    shift[0][:, None]) % h
+            cols = (torch.arange(w, device=images.device) -
+                    shift[1][:, None]) % w
+            batch = torch.arange(n, device=images.device)[:, None, None]
+            images = images.permute(0, 2, 3, 1)[batch, rows[:, :, None],
+                                                cols[:, None, :]]
+            images = images.permute(0, 3, 1, 2)
+        elif s > 0:
             padded = F.pad(images, (s, s, s, s), value=self.fill)
             # window origins in the padded image: 0..2s (s = no shift)
             top, left = torch.randint(0, 2 * s + 1, (2, n)).to(images.device)
@@ -69,4 +86,4 @@ class RandomShift(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'max_shift={self.max_shift}, fill={self.fill}, '
-                f'flip_prob={self.flip_prob}')
+                f'flip_prob={self.flip_prob}, wrap={self.wrap}')

@@ -136,6 +136,10 @@ def test_hand_built_moments_summed_over_layers():
     ]
     loss = BNStatisticsLoss(mode='l2')(ctx_with(moments))
     assert_close(loss, torch.tensor(5.))
+    # DeepInversion's ImageNet weighting: the first layer ×10
+    loss = BNStatisticsLoss(mode='l2', first_layer_weight=10.)(
+        ctx_with(moments))
+    assert_close(loss, torch.tensor(10 * 4. + 1.))
 
 
 @pytest.mark.parametrize('mode', ['l2', 'gaussian_kl'])

@@ -82,3 +82,80 @@ def test_bad_arguments():
         PixelSynthesizer((8, 8))
     with pytest.raises(ValueError):
         PixelSynthesizer((1, 8, 8), iterations=0)
+    with pytest.raises(ValueError, match='low_res_iterations'):
+        PixelSynthesizer((1, 8, 8), iterations=3, low_res_iterations=4)
+
+
+def test_resolution_schedule_pools_the_first_steps():
+    """DeepInversion's ImageNet schedule: the first low_res_iterations
+    steps see the 2×2 average of the pixels, the others the full batch."""
+    seen = []
+
+    def loss_fn(images):
+        seen.append(images.detach().clone())
+        return dict(l=((images - 100.)**2).mean())
+
+    synth = PixelSynthesizer((1, 4, 4), iterations=5, low_res_iterations=3,
+                             low_res_factor=2)
+    images, _ = synth.synthesize(ENV, loss_fn, torch.zeros(2, 1))
+    assert [tuple(s.shape) for s in seen] == [(2, 1, 2, 2)] * 3 + [
+        (2, 1, 4, 4)
+    ] * 2
+    assert images.shape == (2, 1, 4, 4)
+    # a low-resolution view is the mean of each 2×2 block of the pixels
+    seen.clear()
+    synth = PixelSynthesizer((1, 4, 4), iterations=1, low_res_iterations=1)
+    torch.manual_seed(0)
+    pixels = synth.to_pixels(torch.randn(2, 1, 4, 4) * 0.5)
+    torch.manual_seed(0)  # the same initial pixels
+    synth.synthesize(ENV, loss_fn, torch.zeros(2, 1))
+    expected = pixels.reshape(2, 1, 2, 2, 2, 2).mean((3, 5))
+    torch.testing.assert_close(seen[0], expected)
+
+
+def test_cosine_learning_rate_with_warmup():
+    """DeepInversion's lr_cosine_policy within each resolution: linear
+    warm-up to lr, then a cosine to 0."""
+    synth = PixelSynthesizer((1, 2, 2), iterations=10, lr=0.2,
+                             cosine_lr=True, warmup_iters=2)
+    got = [synth.stage_lr(i, 6) for i in range(6)]
+    # warm-up 0.1, 0.2; then 0.5·(1 + cos(π·k/4))·0.2 for k = 0..3
+    expected = [0.1, 0.2, 0.2, 0.5 * (1 + 2**-0.5) * 0.2, 0.1,
+                0.5 * (1 - 2**-0.5) * 0.2]
+    assert got == pytest.approx(expected)
+    assert PixelSynthesizer((1, 2, 2), lr=0.3).stage_lr(5, 6) == 0.3
+
+
+def test_each_resolution_gets_a_fresh_adam(monkeypatch):
+    made = []
+    adam = torch.optim.Adam
+
+    def spy(*args, **kwargs):
+        made.append(kwargs)
+        return adam(*args, **kwargs)
+
+    monkeypatch.setattr(torch.optim, 'Adam', spy)
+    synth = PixelSynthesizer((1, 4, 4), iterations=4, low_res_iterations=2,
+                             betas=(0.5, 0.9))
+    synth.synthesize(ENV, lambda x: dict(l=x.mean()), torch.zeros(1, 1))
+    assert len(made) == 2 and all(m['betas'] == (0.5, 0.9) for m in made)
+
+
+def test_the_optimiser_follows_the_cosine_schedule(monkeypatch):
+    """The rates the Adam steps use are stage_lr's, per resolution."""
+    used = []
+    step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        used.append(self.param_groups[0]['lr'])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, 'step', spy)
+    synth = PixelSynthesizer((1, 4, 4), iterations=5, low_res_iterations=2,
+                             lr=0.2, cosine_lr=True, warmup_iters=1)
+    synth.synthesize(ENV, lambda x: dict(l=x.mean()), torch.zeros(1, 1))
+    expected = [synth.stage_lr(i, 2) for i in range(2)] + [
+        synth.stage_lr(i, 3) for i in range(3)
+    ]
+    assert used == pytest.approx(expected)
+    assert used[0] == pytest.approx(0.2) and used[2] == pytest.approx(0.2)

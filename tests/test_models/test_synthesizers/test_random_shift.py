@@ -30,6 +30,24 @@ def test_every_image_is_one_of_the_shifts():
     assert len(seen) > 10  # new parameters per image
 
 
+def test_wrap_is_a_roll_of_each_image():
+    """DeepInversion's jitter: torch.roll by up to max_shift pixels in
+    each direction, new offsets per image; every pixel stays in view."""
+    torch.manual_seed(0)
+    images = torch.rand(64, 2, 5, 6)
+    out = RandomShift(max_shift=2, wrap=True)(images)
+    seen = set()
+    for img, view in zip(images, out):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if torch.equal(view, img.roll((dy, dx), dims=(1, 2)))]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) > 10
+    x = images.clone().requires_grad_(True)
+    RandomShift(max_shift=2, wrap=True)(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.ones_like(x))
+
+
 def test_gradient_reaches_pixels_in_view():
     torch.manual_seed(1)
     images = torch.rand(8, 1, 4, 4, requires_grad=True)
