@@ -135,6 +135,9 @@ class DiskPool(nn.Module):
         self._cache: 'OrderedDict[int, tuple]' = OrderedDict()
         self._cached = 0
         self._next_index: Optional[int] = None  # this rank's next file
+        #: Images this process drew, by the folder (``rank_<r>``) of their
+        #: shard: which ranks' images the student steps see.
+        self.drawn: Dict[str, int] = {}
 
     # ------------------------------------------------------------------
     # properties
@@ -407,6 +410,8 @@ class DiskPool(nn.Module):
                 continue
             shard_images, shard_labels = self._cache[index]
             codes[hit] = shard_images.index_select(0, rows[hit])
+            folder = self._shards[index]['file'].split('/')[0]
+            self.drawn[folder] = self.drawn.get(folder, 0) + len(hit)
             if labels is not None:
                 labels[hit] = shard_labels.index_select(0, rows[hit])
         if device is not None:
