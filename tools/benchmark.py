@@ -86,8 +86,8 @@ def parse_args(argv=None):
     pool.add_argument('--pool-root', help='folder for the shards (default: '
                       'a new folder in the system temp dir)')
     pool.add_argument('--pool-image-size', type=int, default=224)
-    pool.add_argument('--pool-shard-size', type=int, default=512)
-    pool.add_argument('--pool-cache-images', type=int, default=2048)
+    pool.add_argument('--pool-shard-size', type=int, default=128)
+    pool.add_argument('--pool-cache-images', type=int, default=1024)
     pool.add_argument('--pool-read-batch', type=int, default=256)
     pool.add_argument('--pool-read-batches', type=int, default=20)
     pool.add_argument('--student-batch', type=int, default=16,

@@ -36,7 +36,7 @@ def _status_mb(key: str) -> Optional[float]:
 
 
 def measure_pool(images: int, root: str, image_size: int = 224,
-                 shard_size: int = 512, cache_images: int = 2048,
+                 shard_size: int = 128, cache_images: int = 1024,
                  add_batch: int = 256, read_batch: int = 256,
                  read_batches: int = 20, seed: int = 0) -> dict:
     """Fill a :class:`~mmdfkd.models.synthesizers.DiskPool` under ``root``

@@ -94,7 +94,8 @@ def dequantize(images: torch.Tensor,
                pixel_range: Sequence[float]) -> torch.Tensor:
     """float32 pixel-space images of uint8 ones (:func:`quantize`)."""
     low, high = (float(v) for v in pixel_range)
-    return images.float().mul_((high - low) / 255.0).add_(low)
+    out = images * ((high - low) / 255.0)  # one pass: uint8 -> float32
+    return out.add_(low) if low else out
 
 
 def write_shard(path: Path, images: torch.Tensor,

@@ -388,7 +388,8 @@ class DiskPool(nn.Module):
 
         Returns:
             tuple: ``(images, labels)``: float32 n×C×H×W in pixel space
-            and int64 (n,) or None.
+            and int64 (n,) or None, grouped by shard (the draws are
+            sorted; their order within the batch carries no meaning).
         """
         if len(self) == 0:
             raise RuntimeError('cannot sample from an empty pool')
@@ -398,22 +399,27 @@ class DiskPool(nn.Module):
         resident = self._window(n, gen)
         counts = torch.tensor([self._shards[i]['count'] for i in resident])
         ends = counts.cumsum(0)
-        idx = torch.randint(int(ends[-1]), (n, ), generator=gen)
-        which = torch.searchsorted(ends, idx, right=True)
-        rows = idx - (ends - counts)[which]
+        # sorted draws: each shard's rows are one slice of the batch (the
+        # order within a batch carries no meaning), gathered in place
+        idx = torch.randint(int(ends[-1]), (n, ), generator=gen).sort()[0]
+        bounds = torch.searchsorted(idx, ends).tolist()
         codes = torch.empty((n, ) + self._image_shape, dtype=torch.uint8)
         labels = (torch.empty(n, dtype=torch.long)
                   if self._has_labels else None)
+        first = 0
         for slot, index in enumerate(resident):
-            hit = (which == slot).nonzero().squeeze(1)
-            if not len(hit):
+            last = bounds[slot]
+            if last == first:
                 continue
+            rows = idx[first:last] - (ends[slot] - counts[slot])
             shard_images, shard_labels = self._cache[index]
-            codes[hit] = shard_images.index_select(0, rows[hit])
-            folder = self._shards[index]['file'].split('/')[0]
-            self.drawn[folder] = self.drawn.get(folder, 0) + len(hit)
+            torch.index_select(shard_images, 0, rows, out=codes[first:last])
             if labels is not None:
-                labels[hit] = shard_labels.index_select(0, rows[hit])
+                torch.index_select(shard_labels, 0, rows,
+                                   out=labels[first:last])
+            folder = self._shards[index]['file'].split('/')[0]
+            self.drawn[folder] = self.drawn.get(folder, 0) + last - first
+            first = last
         if device is not None:
             codes = codes.to(device)
             labels = None if labels is None else labels.to(device)
@@ -435,10 +441,19 @@ class DiskPool(nn.Module):
             raise RuntimeError('cannot draw from an empty pool')
         if not self._cache:
             self._resident(len(self._shards) - 1)
-        codes = torch.cat([images for images, _ in self._cache.values()])
+        parts = list(self._cache.values())
+        ends = torch.tensor([len(images) for images, _ in parts]).cumsum(0)
         gen = torch.Generator().manual_seed(seed)
-        pick = torch.randperm(len(codes), generator=gen)[:max_images]
-        return dequantize(codes[pick], self.pixel_range)
+        pick = torch.randperm(int(ends[-1]), generator=gen)[:max_images]
+        which = torch.searchsorted(ends, pick, right=True)
+        starts = torch.cat([ends.new_zeros(1), ends[:-1]])
+        codes = torch.empty((len(pick), ) + self._image_shape,
+                            dtype=torch.uint8)
+        for slot, (images, _) in enumerate(parts):
+            hit = (which == slot).nonzero().squeeze(1)
+            if len(hit):
+                codes[hit] = images[pick[hit] - starts[slot]]
+        return dequantize(codes, self.pixel_range)
 
     def tensors(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """The whole pool in memory (float32 pixel space, and labels), in

@@ -187,3 +187,16 @@ def test_state_loads_with_weights_only(tmp_path):
     pool.add(*batch(4, 0))
     state = unpack_state(pool.get_extra_state())
     assert state['num_images'] == 4 and 'images' not in state
+
+
+def test_subset_draws_distinct_resident_images(tmp_path):
+    pool = DiskPool(tmp_path / 'pool', shard_size=4, cache_images=8)
+    for seed in range(4):
+        pool.add(*batch(4, seed))
+    resident = torch.cat([pool.tensors()[0][i * 4:i * 4 + 4]
+                          for i in (2, 3)])  # the two newest shards
+    drawn = pool.subset(6, seed=1)
+    assert torch.equal(drawn, pool.subset(6, seed=1))
+    match = (drawn.flatten(1)[:, None] == resident.flatten(1)[None]).all(2)
+    assert match.any(1).all() and match.float().argmax(1).unique().numel() \
+        == 6
