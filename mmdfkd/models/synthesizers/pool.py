@@ -381,6 +381,13 @@ class SyntheticPool(nn.Module):
         """
         if isinstance(state, torch.Tensor):
             state = unpack_state(state)
+        if isinstance(state, dict) and state.get('format') == \
+                'mmdfkd-disk-pool':
+            raise ValueError(
+                "the checkpoint's pool is a DiskPool (a list of shards on "
+                'disk), this model keeps an in-memory pool: resume with '
+                "model.synthesizer.pool.type='DiskPool', as the run that "
+                'wrote it')
         if not isinstance(state, dict) or state.get('format') != POOL_FORMAT:
             raise ValueError('not a SyntheticPool state: expected a dict '
                              f"with format={POOL_FORMAT!r}")

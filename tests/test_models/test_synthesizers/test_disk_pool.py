@@ -200,3 +200,10 @@ def test_subset_draws_distinct_resident_images(tmp_path):
     match = (drawn.flatten(1)[:, None] == resident.flatten(1)[None]).all(2)
     assert match.any(1).all() and match.float().argmax(1).unique().numel() \
         == 6
+
+
+def test_memory_pool_refuses_a_disk_pool_state(tmp_path):
+    disk = DiskPool(tmp_path / 'pool')
+    disk.add(*batch(4, 0))
+    with pytest.raises(ValueError, match="pool.type='DiskPool'"):
+        SyntheticPool().set_extra_state(disk.get_extra_state())
