@@ -131,7 +131,7 @@ SHORTER: List[Tuple[str, str]] = [
     ('python tools/benchmark.py --pool-scale',
      '--pool-sizes 16 64 --pool-image-size 8 --pool-shard-size 8 '
      '--pool-cache-images 16 --pool-read-batch 4 --pool-read-batches 1 '
-     '--student-batch 1'),
+     '--student-batch 2'),
     ('python tools/benchmark.py',
      '--configs configs/dfad_digits.py --batch 2 --repeats 1 --warmup 0 '
      '--bank-sizes 64'),
