@@ -207,3 +207,17 @@ def test_memory_pool_refuses_a_disk_pool_state(tmp_path):
     disk.add(*batch(4, 0))
     with pytest.raises(ValueError, match="pool.type='DiskPool'"):
         SyntheticPool().set_extra_state(disk.get_extra_state())
+
+
+def test_restored_pool_that_fits_draws_the_same(tmp_path):
+    pool = DiskPool(tmp_path / 'pool', shard_size=4, cache_images=16)
+    for seed in range(3):
+        pool.add(*batch(4, seed))
+    again = restored(tmp_path, pool)  # nothing resident yet
+    for _ in range(3):
+        torch.manual_seed(7)
+        first = pool.sample(5)
+        torch.manual_seed(7)
+        second = again.sample(5)
+        assert torch.equal(first[0], second[0])
+        assert torch.equal(first[1], second[1])
