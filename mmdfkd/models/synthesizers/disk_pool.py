@@ -93,6 +93,11 @@ class DiskPool(nn.Module):
         max_size (None): Only None (every shard is kept), so that a task
             config's ``pool=dict(max_size=None)`` takes ``type='DiskPool'``
             as it is. Defaults to None.
+        device (str, optional): Where :meth:`sample` puts batches when its
+            caller names no device (the in-memory pool's ``device``
+            argument, so a config's ``pool=dict(device='cpu')`` takes
+            ``type='DiskPool'`` too; the decoded shards stay on the CPU).
+            Defaults to None (the CPU).
     """
     spans_ranks = True
 
@@ -101,8 +106,10 @@ class DiskPool(nn.Module):
                  shard_size: int = 512,
                  cache_images: int = 4096,
                  pixel_range: Sequence[float] = (0., 255.),
-                 max_size: None = None) -> None:
+                 max_size: None = None,
+                 device: Optional[Union[str, torch.device]] = None) -> None:
         super().__init__()
+        self.device = None if device is None else torch.device(device)
         if max_size is not None:
             raise ValueError(
                 f'DiskPool keeps every shard: max_size={max_size!r} is not '
@@ -384,7 +391,8 @@ class DiskPool(nn.Module):
             generator (torch.Generator, optional): Source of randomness.
                 Defaults to None (seeded from torch's, plus the rank).
             device (str, optional): Where the batch goes (as uint8, then
-                decoded there). Defaults to the CPU.
+                decoded there). Defaults to the pool's ``device`` (None:
+                the CPU).
 
         Returns:
             tuple: ``(images, labels)``: float32 n×C×H×W in pixel space
@@ -420,6 +428,7 @@ class DiskPool(nn.Module):
             folder = self._shards[index]['file'].split('/')[0]
             self.drawn[folder] = self.drawn.get(folder, 0) + last - first
             first = last
+        device = device if device is not None else self.device
         if device is not None:
             codes = codes.to(device)
             labels = None if labels is None else labels.to(device)

@@ -221,3 +221,11 @@ def test_restored_pool_that_fits_draws_the_same(tmp_path):
         second = again.sample(5)
         assert torch.equal(first[0], second[0])
         assert torch.equal(first[1], second[1])
+
+
+def test_takes_the_memory_pool_arguments_of_a_task_config(tmp_path):
+    pool = DiskPool(tmp_path / 'pool', max_size=None, device='cpu')
+    pool.add(*batch(4, 0))
+    assert pool.sample(2)[0].device == torch.device('cpu')
+    with pytest.raises(ValueError, match='FIFO'):
+        DiskPool(tmp_path / 'other', max_size=8)
