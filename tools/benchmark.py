@@ -8,11 +8,18 @@ alternate inside every repeat and the medians are compared. Also timed:
 the student step against a bare KD step, and the CMI memory bank's
 per-step cost for several bank sizes.
 
-Example (the table of docs/benchmarks.md)::
+With ``--pool-scale`` it measures a disk-backed pool instead
+(``mmdfkd.benchmark.pool_scale``): resident memory, checkpoint size and
+student-batch read throughput for pools of ``--pool-sizes`` random images,
+against a ResNet-18 student step's consumption.
+
+Example (the tables of docs/benchmarks.md)::
 
     python tools/benchmark.py --threads 2 --out bench.json
     python tools/benchmark.py --quick
+    python tools/benchmark.py --pool-scale --out pool_scale.json
 """
+import tempfile
 import argparse
 import json
 import os
@@ -68,6 +75,25 @@ def parse_args(argv=None):
     parser.add_argument('--quick', action='store_true',
                         help='reduced setting: batch 8, 3 repeats')
     parser.add_argument('--out', help='write the results as JSON here')
+    pool = parser.add_argument_group(
+        'pool scale', 'a disk-backed pool (--pool-scale; the method table '
+        'is not run then)')
+    pool.add_argument('--pool-scale', action='store_true')
+    pool.add_argument('--pool-sizes', type=int, nargs='+',
+                      default=[1000, 10000, 100000],
+                      help='pool sizes in images (100k at 224²: 15 GB of '
+                      'shards, removed after each size)')
+    pool.add_argument('--pool-root', help='folder for the shards (default: '
+                      'a new folder in the system temp dir)')
+    pool.add_argument('--pool-image-size', type=int, default=224)
+    pool.add_argument('--pool-shard-size', type=int, default=128)
+    pool.add_argument('--pool-cache-images', type=int, default=1024)
+    pool.add_argument('--pool-read-batch', type=int, default=256)
+    pool.add_argument('--pool-read-batches', type=int, default=20)
+    pool.add_argument('--student-batch', type=int, default=16,
+                      help='batch of the timed ResNet-18 student step')
+    pool.add_argument('--keep-pool', action='store_true',
+                      help='keep the shards (default: removed)')
     args = parser.parse_args(argv)
     if args.quick:
         args.batch, args.repeats = min(args.batch, 8), 3
@@ -102,6 +128,8 @@ def load() -> str:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.pool_scale:
+        return main_pool_scale(args, argv)
     start = time.perf_counter()
     import torch
 
@@ -132,6 +160,53 @@ def main(argv=None) -> dict:
     result['load'] = dict(before=load_before, after=load())
     result['elapsed_s'] = time.perf_counter() - start
     print(format_table(result))
+    print(f"load before: {result['load']['before']}")
+    print(f"load after:  {result['load']['after']}")
+    print(f"took {result['elapsed_s']:.0f} s")
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'wrote {args.out}')
+    return result
+
+
+def main_pool_scale(args, argv) -> dict:
+    start = time.perf_counter()
+    import torch
+
+    from mmdfkd.benchmark.pool_scale import (format_pool_table, pool_scale,
+                                             student_step_rate)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load_before = load()
+    root = args.pool_root or tempfile.mkdtemp(prefix='mmdfkd_pool_scale_')
+    os.makedirs(root, exist_ok=True)
+    rows = pool_scale(
+        args.pool_sizes, root, keep=args.keep_pool,
+        image_size=args.pool_image_size, shard_size=args.pool_shard_size,
+        cache_images=args.pool_cache_images,
+        read_batch=args.pool_read_batch,
+        read_batches=args.pool_read_batches,
+        progress=lambda line: print(
+            f'[{time.perf_counter() - start:6.0f} s] {line}', flush=True))
+    if not args.keep_pool and not args.pool_root:
+        os.rmdir(root)
+    student = student_step_rate(args.pool_image_size, args.student_batch)
+    result = dict(
+        pool_scale=rows, student_step=student,
+        setting=dict(
+            sizes=args.pool_sizes, image_size=args.pool_image_size,
+            shard_size=args.pool_shard_size,
+            cache_images=args.pool_cache_images,
+            read_batch=args.pool_read_batch,
+            read_batches=args.pool_read_batches, root=root,
+            threads=args.threads,
+            command='python tools/benchmark.py ' + ' '.join(
+                sys.argv[1:] if argv is None else argv)),
+        machine=machine(torch.device('cpu')),
+        load=dict(before=load_before, after=load()),
+        elapsed_s=time.perf_counter() - start)
+    print(format_pool_table(rows, student))
     print(f"load before: {result['load']['before']}")
     print(f"load after:  {result['load']['after']}")
     print(f"took {result['elapsed_s']:.0f} s")

@@ -14,7 +14,7 @@ from mmdfkd.engine.interrupt import interrupt_message, was_interrupted
 from mmdfkd.engine.preflight import preflight
 from mmdfkd.engine.resume import check_resumable, enable_resume
 from mmdfkd.engine.strict_load import build_runner
-from mmdfkd.engine.work_dir import check_work_dir
+from mmdfkd.engine.work_dir import bind_pool_root, check_work_dir
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -76,6 +76,8 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    # a disk pool's shards go into the work dir unless the config says
+    bind_pool_root(cfg)
 
     # missing data folder, teacher weights or a class mismatch: fail now,
     # before the runner builds anything

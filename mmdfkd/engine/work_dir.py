@@ -12,7 +12,9 @@ import os
 import os.path as osp
 from typing import List
 
-__all__ = ['WorkDirInUseError', 'check_work_dir', 'earlier_run']
+__all__ = [
+    'WorkDirInUseError', 'bind_pool_root', 'check_work_dir', 'earlier_run'
+]
 
 class WorkDirInUseError(FileExistsError):
     """The work dir holds another run's checkpoints or export."""
@@ -84,3 +86,18 @@ def check_work_dir(work_dir: str,
     if remove:
         _remove(found)
     return found
+
+
+def bind_pool_root(cfg) -> None:
+    """A ``DiskPool`` without ``root`` keeps its shards in
+    ``<work_dir>/pool``: set it in ``cfg`` (after ``cfg.work_dir`` is
+    final). The shards are never deleted by ``--overwrite``; a fresh run
+    refuses a pool folder that holds shards (``DiskPool``)."""
+    model = cfg.get('model') or {}
+    synthesizer = model.get('synthesizer') if hasattr(model, 'get') else None
+    pool = (synthesizer.get('pool')
+            if hasattr(synthesizer, 'get') else None)
+    if (hasattr(pool, 'get')
+            and str(pool.get('type', '')).split('.')[-1] == 'DiskPool'
+            and pool.get('root') is None):
+        pool['root'] = osp.join(cfg.work_dir, 'pool')

@@ -5,6 +5,9 @@ balance must be computed on the whole batch, so the sums are all-reduced
 with autograd support (the gradient of a sum is all-reduced too, which,
 after DDP averages the parameter gradients, gives the one-process gradient).
 """
+import contextlib
+from typing import Iterator
+
 import torch
 import torch.distributed as dist
 
@@ -44,3 +47,24 @@ def all_ranks_true(flag: bool, device: torch.device) -> bool:
     t = torch.tensor([0.0 if flag else 1.0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t.item() == 0
+
+
+@contextlib.contextmanager
+def rank_distinct_rng(device: torch.device) -> Iterator[None]:
+    """Inside, torch's generators (CPU, and ``device`` if CUDA) give every
+    rank other numbers; outside, nothing changed but one draw.
+
+    MMEngine seeds every rank alike (``randomness.diff_rank_seed=False``),
+    so random initialisations (e.g. DeepInversion's pixels) would repeat
+    on every rank. The seed is drawn from the shared generator (the same
+    on every rank, reproducible with the RNG state) plus the rank. On one
+    process this is a no-op.
+    """
+    if not is_distributed():
+        yield
+        return
+    seed = int(torch.randint(2**62, ()))
+    devices = [device] if device.type == 'cuda' else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed + dist.get_rank())
+        yield

@@ -28,15 +28,21 @@ import torch
 __all__ = [
     'DTYPES', 'META_FILE', 'POOL_FORMAT', 'POOL_VERSION',
     'PoolFingerprintError', 'PoolFormatError', 'check_fingerprint',
-    'file_sha256', 'read_meta', 'read_pool', 'write_pool'
+    'dequantize', 'file_sha256', 'load_shard', 'quantize', 'read_meta',
+    'read_pool', 'shard_name', 'write_meta', 'write_pool', 'write_shard'
 ]
 
 POOL_FORMAT = 'mmdfkd-pool'
 POOL_VERSION = 1
 META_FILE = 'meta.json'
 SHARD_PATTERN = re.compile(r'^shard_\d{5,}\.pt$')
-#: Storage dtypes by name.
-DTYPES = {'float32': torch.float32, 'float16': torch.float16}
+#: Storage dtypes by name. ``uint8`` shards hold pixels quantised to 256
+#: levels of the pool's ``pixel_range`` (:func:`quantize`).
+DTYPES = {
+    'float32': torch.float32,
+    'float16': torch.float16,
+    'uint8': torch.uint8
+}
 
 Path = Union[str, os.PathLike]
 
@@ -66,8 +72,64 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _shard_name(index: int) -> str:
+def shard_name(index: int) -> str:
+    """File name of shard ``index`` (``shard_00000.pt``, ...)."""
     return f'shard_{index:05d}.pt'
+
+
+def quantize(images: torch.Tensor,
+             pixel_range: Sequence[float]) -> torch.Tensor:
+    """Pixel-space images as uint8: ``low..high`` mapped linearly to
+    0..255 and rounded to nearest (values outside the range are clipped).
+
+    :func:`dequantize` gives each value back within
+    ``0.5 / 255 * (high - low)`` (0..255 pixels: within 0.5).
+    """
+    low, high = (float(v) for v in pixel_range)
+    scaled = (images.detach().float() - low) * (255.0 / (high - low))
+    return scaled.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def dequantize(images: torch.Tensor,
+               pixel_range: Sequence[float]) -> torch.Tensor:
+    """float32 pixel-space images of uint8 ones (:func:`quantize`)."""
+    low, high = (float(v) for v in pixel_range)
+    out = images * ((high - low) / 255.0)  # one pass: uint8 -> float32
+    return out.add_(low) if low else out
+
+
+def write_shard(path: Path, images: torch.Tensor,
+                labels: Optional[torch.Tensor]) -> Tuple[int, str]:
+    """Write one shard (``torch.save({'images', 'labels'})``, fsynced).
+
+    Returns:
+        tuple: ``(bytes written, sha256 hex digest)``.
+    """
+    obj = dict(images=images)
+    if labels is not None:
+        obj['labels'] = labels
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = buf.getvalue()
+    with open(path, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def write_meta(out_dir: Path, meta: dict) -> None:
+    """Write ``meta.json`` atomically (a temporary file, then
+    ``os.replace``)."""
+    out_dir = os.fspath(out_dir)
+    tmp = osp.join(out_dir, f'.{META_FILE}.tmp-{os.getpid()}')
+    with open(tmp, 'w') as f:
+        json.dump(meta, f, indent=2)
+        f.write('\n')
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, osp.join(out_dir, META_FILE))
+    _fsync_dir(out_dir)
 
 
 def json_normalise(obj: Any, what: str) -> Any:
@@ -143,20 +205,10 @@ def write_pool(out_dir: Path,
 
     written: List[dict] = []
     for index, (images, labels) in enumerate(shards):
-        obj = dict(images=images)
-        if labels is not None:
-            obj['labels'] = labels
-        buf = io.BytesIO()
-        torch.save(obj, buf)
-        data = buf.getvalue()
-        name = _shard_name(index)
-        with open(osp.join(out_dir, name), 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        written.append(
-            dict(file=name, count=int(images.shape[0]),
-                 sha256=hashlib.sha256(data).hexdigest()))
+        name = shard_name(index)
+        _, sha = write_shard(osp.join(out_dir, name), images, labels)
+        written.append(dict(file=name, count=int(images.shape[0]),
+                            sha256=sha))
     keep = {s['file'] for s in written}
     for name in os.listdir(out_dir):
         if SHARD_PATTERN.match(name) and name not in keep:
@@ -176,14 +228,7 @@ def write_pool(out_dir: Path,
         mmdfkd_version=__version__)
     if 'pixel_range' in fingerprint:
         meta['pixel_range'] = fingerprint['pixel_range']
-    tmp = osp.join(out_dir, f'.{META_FILE}.tmp-{os.getpid()}')
-    with open(tmp, 'w') as f:
-        json.dump(meta, f, indent=2)
-        f.write('\n')
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, meta_path)
-    _fsync_dir(out_dir)
+    write_meta(out_dir, meta)
     return meta
 
 
@@ -224,6 +269,14 @@ def read_meta(out_dir: Path) -> dict:
     if missing or meta['dtype'] not in DTYPES:
         raise PoolFormatError(f'{meta_path} is malformed (missing '
                               f'{missing}, dtype {meta.get("dtype")!r})')
+    if meta['dtype'] == 'uint8':
+        rng = meta.get('pixel_range')
+        if not (isinstance(rng, list) and len(rng) == 2
+                and all(isinstance(v, (int, float)) for v in rng)
+                and rng[1] > rng[0]):
+            raise PoolFormatError(
+                f'{meta_path}: uint8 shards need pixel_range [low, high] '
+                f'(low < high) to be decoded, got {rng!r}')
     return meta
 
 
@@ -274,8 +327,9 @@ def read_pool(out_dir: Path,
 
     Returns:
         tuple: ``(images, labels, meta)``: N×C×H×W images in the stored
-        dtype (None for an empty pool), int64 labels or None, and the
-        contents of ``meta.json``.
+        dtype (``uint8`` shards: float32, dequantised to ``pixel_range``;
+        None for an empty pool), int64 labels or None, and the contents
+        of ``meta.json``.
 
     Raises:
         FileNotFoundError: If ``out_dir`` does not exist.
@@ -307,47 +361,83 @@ def read_pool(out_dir: Path,
     if num == 0:
         return None, None, meta
     has_labels = bool(meta['has_labels'])
-    images = torch.empty((num, ) + shape, dtype=dtype, device=device)
+    images = torch.empty((num, ) + shape,
+                         dtype=torch.float32 if dtype == torch.uint8 else
+                         dtype, device=device)
     labels = (torch.empty(num, dtype=torch.int64, device=device)
               if has_labels else None)
     first = 0
     for shard in shards:
-        name, count = shard['file'], int(shard['count'])
-        path = osp.join(out_dir, name)
-        if not osp.isfile(path):
-            raise PoolFormatError(
-                f'incomplete pool {out_dir}: shard {name} is missing '
-                f'({count} images)')
+        count = int(shard['count'])
+        shard_images, shard_labels = load_shard(
+            out_dir, shard, shape, meta['dtype'], has_labels, device)
+        images[first:first + count] = (
+            dequantize(shard_images, meta['pixel_range'])
+            if dtype == torch.uint8 else shard_images)
+        if labels is not None:
+            labels[first:first + count] = shard_labels
+        first += count
+    return images, labels, meta
+
+
+def load_shard(out_dir: Path,
+               shard: dict,
+               shape: Tuple[int, ...],
+               dtype: str,
+               has_labels: bool,
+               map_location: Union[str, torch.device] = 'cpu',
+               check_sha256: bool = True
+               ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Load one shard of a pool folder as stored, verified.
+
+    Args:
+        out_dir: The folder ``shard['file']`` is relative to.
+        shard (dict): Its entry: ``file``, ``count``, ``sha256``.
+        shape (tuple): (C, H, W) of the images.
+        dtype (str): The stored dtype's name.
+        has_labels (bool): Whether the shard must hold labels.
+        map_location: Device of the tensors. Defaults to 'cpu'.
+        check_sha256 (bool): Hash the file before unpickling it (False for
+            a shard this process verified or wrote). Defaults to True.
+
+    Returns:
+        tuple: ``(images, labels or None)`` in the stored dtype.
+
+    Raises:
+        PoolFormatError: Missing, modified or malformed shard (named).
+    """
+    out_dir = os.fspath(out_dir)
+    name, count = shard['file'], int(shard['count'])
+    path = osp.join(out_dir, name)
+    if not osp.isfile(path):
+        raise PoolFormatError(
+            f'incomplete pool {out_dir}: shard {name} is missing '
+            f'({count} images)')
+    if check_sha256:
         sha = file_sha256(path)
         if sha != shard['sha256']:
             raise PoolFormatError(
                 f'corrupt pool {out_dir}: shard {name} has sha256 {sha}, '
                 f"{META_FILE} records {shard['sha256']} (the file was "
                 'truncated or modified after the export)')
-        try:
-            obj = torch.load(path, map_location=device, weights_only=True)
-        except Exception as err:  # sha matched: a format problem
-            raise PoolFormatError(
-                f'shard {name} of {out_dir} could not be loaded '
-                f'(weights_only=True): {err}') from err
-        shard_images = obj.get('images') if isinstance(obj, dict) else None
-        shard_labels = obj.get('labels') if isinstance(obj, dict) else None
-        if (not isinstance(shard_images, torch.Tensor)
-                or tuple(shard_images.shape) != (count, ) + shape
-                or shard_images.dtype != dtype):
-            raise PoolFormatError(
-                f'shard {name} of {out_dir} does not hold {count} '
-                f"{meta['dtype']} images of shape {shape}")
-        if (shard_labels is not None) != has_labels or (
-                shard_labels is not None
-                and (tuple(shard_labels.shape) != (count, )
-                     or shard_labels.dtype != torch.int64)):
-            raise PoolFormatError(
-                f'shard {name} of {out_dir}: labels do not match '
-                f"{META_FILE} (has_labels={meta['has_labels']}, "
-                f'count={count})')
-        images[first:first + count] = shard_images
-        if labels is not None:
-            labels[first:first + count] = shard_labels
-        first += count
-    return images, labels, meta
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # sha matched: a format problem
+        raise PoolFormatError(
+            f'shard {name} of {out_dir} could not be loaded '
+            f'(weights_only=True): {err}') from err
+    images = obj.get('images') if isinstance(obj, dict) else None
+    labels = obj.get('labels') if isinstance(obj, dict) else None
+    if (not isinstance(images, torch.Tensor)
+            or tuple(images.shape) != (count, ) + tuple(shape)
+            or images.dtype != DTYPES[dtype]):
+        raise PoolFormatError(
+            f'shard {name} of {out_dir} does not hold {count} '
+            f'{dtype} images of shape {tuple(shape)}')
+    if (labels is not None) != has_labels or (
+            labels is not None and (tuple(labels.shape) != (count, )
+                                    or labels.dtype != torch.int64)):
+        raise PoolFormatError(
+            f'shard {name} of {out_dir}: labels do not match '
+            f'{META_FILE} (has_labels={has_labels}, count={count})')
+    return images, labels

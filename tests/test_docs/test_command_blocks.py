@@ -120,6 +120,8 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options train_cfg.max_iters=6 train_cfg.val_interval=6 '
      'train_dataloader.batch_size=16'),
     ('python tools/train.py configs/dfq_digits.py', _DIGITS_ROUNDS),
+    ('python tools/train.py configs/deepinv_digits.py',
+     _DIGITS_ROUNDS + ' model.synthesizer.iterations=2'),
     ('python tools/train.py configs/teachers/fashion_mnist_',
      _FMNIST_EPOCH),
     ('python tools/train.py configs/students/fashion_mnist_',
@@ -140,6 +142,10 @@ SHORTER: List[Tuple[str, str]] = [
     ('.venv/bin/python tools/stress_dist.py', '--runs 1'),
     ('python tools/synthesize.py configs/deepinv_digits.py',
      '--cfg-options model.synthesizer.iterations=2'),
+    ('python tools/benchmark.py --pool-scale',
+     '--pool-sizes 16 64 --pool-image-size 8 --pool-shard-size 8 '
+     '--pool-cache-images 16 --pool-read-batch 4 --pool-read-batches 1 '
+     '--student-batch 2'),
     ('python tools/benchmark.py',
      '--configs configs/dfad_digits.py --batch 2 --repeats 1 --warmup 0 '
      '--bank-sizes 64'),

@@ -1,6 +1,7 @@
 from .base import BaseSynthesizer, SynthesisEnv
 from .best_iterate import BestIterate
 from .contrastive_synthesizer import ContrastiveSynthesizer, contrastive_loss
+from .disk_pool import DiskPool
 from .generator_synthesizer import GeneratorSynthesizer
 from .indicators import batch_diversity, class_balance
 from .memory_bank import MemoryBank
@@ -14,7 +15,8 @@ from .views import DifferentiableViews
 
 __all__ = [
     'BaseSynthesizer', 'BestIterate', 'ContrastiveSynthesizer',
-    'DifferentiableViews', 'GeneratorSynthesizer', 'LossFn', 'MemoryBank',
+    'DifferentiableViews', 'DiskPool', 'GeneratorSynthesizer', 'LossFn',
+    'MemoryBank',
     'MetaSynthesizer', 'OnlineSynthesizer', 'PixelSynthesizer',
     'PoolSynthesizer', 'RandomShift', 'SynthesisEnv', 'SyntheticPool',
     'batch_diversity', 'class_balance', 'contrastive_loss'

@@ -23,6 +23,8 @@ from mmdfkd.utils.pool_format import (DTYPES, POOL_FORMAT, POOL_VERSION,
 __all__ = ['SyntheticPool']
 
 FLOAT16_MAX = 65504.0
+#: What the in-memory pool stores images as.
+STORE_DTYPES = ('float32', 'float16')
 
 
 class SyntheticPool(nn.Module):
@@ -61,6 +63,8 @@ class SyntheticPool(nn.Module):
         device (str, optional): Where the images are kept. Defaults to
             None: the device of the first batch added.
     """
+    #: Each rank keeps its own pool (:class:`DiskPool`: the union).
+    spans_ranks = False
 
     def __init__(self,
                  max_size: Optional[int] = None,
@@ -72,8 +76,8 @@ class SyntheticPool(nn.Module):
                                      or max_size < 1):
             raise ValueError(
                 f'max_size must be a positive int or None, got {max_size!r}')
-        if store_dtype not in DTYPES:
-            raise ValueError(f'store_dtype must be one of {tuple(DTYPES)}, '
+        if store_dtype not in STORE_DTYPES:
+            raise ValueError(f'store_dtype must be one of {STORE_DTYPES}, '
                              f'got {store_dtype!r}')
         self.max_size = max_size
         self.store_dtype = store_dtype
@@ -316,6 +320,21 @@ class SyntheticPool(nn.Module):
         _, labels = self._ordered()
         return torch.bincount(labels.long(), minlength=num_classes)
 
+    def check_writable(self) -> None:
+        """Nothing to check for a pool in memory (:class:`DiskPool`
+        checks its folder)."""
+
+    def subset(self, max_images: int, seed: int = 0) -> torch.Tensor:
+        """Up to ``max_images`` distinct images (float32), drawn without
+        replacement from the whole pool with a private generator seeded
+        with ``seed``."""
+        if self._count == 0:
+            raise RuntimeError('cannot draw from an empty pool')
+        gen = torch.Generator().manual_seed(seed)
+        pick = torch.randperm(self._count, generator=gen)[:max_images]
+        rows = self._physical(pick.to(self._device))
+        return self._images.index_select(0, rows).float()
+
     def tensors(self) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Copies of all images (store dtype) and labels, oldest first.
 
@@ -362,6 +381,13 @@ class SyntheticPool(nn.Module):
         """
         if isinstance(state, torch.Tensor):
             state = unpack_state(state)
+        if isinstance(state, dict) and state.get('format') == \
+                'mmdfkd-disk-pool':
+            raise ValueError(
+                "the checkpoint's pool is a DiskPool (a list of shards on "
+                'disk), this model keeps an in-memory pool: resume with '
+                "model.synthesizer.pool.type='DiskPool', as the run that "
+                'wrote it')
         if not isinstance(state, dict) or state.get('format') != POOL_FORMAT:
             raise ValueError('not a SyntheticPool state: expected a dict '
                              f"with format={POOL_FORMAT!r}")
@@ -451,7 +477,9 @@ class SyntheticPool(nn.Module):
             PoolFingerprintError: Fingerprint mismatch.
         """
         images, labels, meta = read_pool(out_dir, expected, map_location)
-        pool = cls(store_dtype=meta['dtype'],
+        # uint8 shards (a DiskPool's) come back dequantised, as float32
+        pool = cls(store_dtype='float32' if meta['dtype'] == 'uint8' else
+                   meta['dtype'],
                    device=torch.device(map_location))
         pool.meta = meta
         if meta['image_shape'] is not None:

@@ -4,7 +4,8 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 
 from mmdfkd.registry import MODELS
-from mmdfkd.utils import eval_mode, frozen, global_sum, unwrap_model
+from mmdfkd.utils import (eval_mode, frozen, global_sum, rank_distinct_rng,
+                          unwrap_model)
 from .base import Batch, BaseSynthesizer, SynthesisEnv
 from .indicators import batch_diversity, class_balance
 from .pool import SyntheticPool
@@ -32,9 +33,16 @@ class PoolSynthesizer(BaseSynthesizer):
     Subclasses implement :meth:`synthesize` (the inner loop) and keep
     :attr:`iterations`, its number of steps.
 
+    Under N processes every rank synthesizes its own batches: the inner
+    loop runs with rank-distinct random numbers (:func:`~mmdfkd.utils.
+    rank_distinct_rng`) besides the rank's own latents.
+
     Args:
         pool (dict, optional): :class:`SyntheticPool` arguments (e.g.
-            ``max_size``). Defaults to None (an unbounded pool).
+            ``max_size``), or a registered pool with ``type``, e.g.
+            ``dict(type='DiskPool', shard_size=512)`` (uint8 shards on
+            disk, read with bounded memory; it gets this ``pixel_range``).
+            Defaults to None (an unbounded in-memory pool).
         student_views (dict, optional): ``DifferentiableViews`` applied to
             pool batches before the student step (the usual train
             augmentation). Defaults to None.
@@ -59,7 +67,12 @@ class PoolSynthesizer(BaseSynthesizer):
                  autocast_dtype: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(pixel_range, init_cfg)
-        self.pool = SyntheticPool(**(pool or {}))
+        pool = dict(pool or {})
+        if 'type' in pool:
+            pool.setdefault('pixel_range', self.pixel_range)
+            self.pool = MODELS.build(pool)
+        else:
+            self.pool = SyntheticPool(**pool)
         self.student_views = (
             MODELS.build(student_views) if student_views else None)
         self.student_batch_size = student_batch_size
@@ -84,7 +97,9 @@ class PoolSynthesizer(BaseSynthesizer):
             ctx = env.context(images, labels, terms, teacher_grad=True)
             return {name: term(ctx) for name, term in terms.items()}
 
-        with frozen(student), eval_mode(student):
+        self.pool.check_writable()  # e.g. a DiskPool's folder, before work
+        with frozen(student), eval_mode(student), \
+                rank_distinct_rng(latents.device):
             images, losses = self.synthesize(env, loss_fn, latents)
         for term in terms.values():
             term.end_round()
@@ -95,10 +110,13 @@ class PoolSynthesizer(BaseSynthesizer):
         log['synthesis.loss'] = sum(losses.values())
         log['synthesis.pool_size'] = torch.tensor(float(len(self.pool)))
         log.update(batch_diversity(logits))
-        # what the student trains on: the classes of the whole pool
-        counts = self.pool.class_counts(logits.shape[1]).to(logits.device)
-        log['synthesis.pool_class_balance'] = class_balance(
-            global_sum(counts.float()))
+        # what the student trains on: the classes of the whole pool (of
+        # every rank's pool; a DiskPool's counts are all ranks' already)
+        counts = self.pool.class_counts(logits.shape[1]).to(
+            logits.device).float()
+        if not self.pool.spans_ranks:
+            counts = global_sum(counts)
+        log['synthesis.pool_class_balance'] = class_balance(counts)
         return log
 
     def student_batch(self, latents: torch.Tensor,
@@ -117,11 +135,9 @@ class PoolSynthesizer(BaseSynthesizer):
 
     def preview(self, max_images: int = 1024,
                 seed: int = 0) -> Optional[torch.Tensor]:
-        """A draw of the whole pool without replacement (a repeated image
-        would show twice), from a private generator."""
+        """A draw of the pool without replacement (a repeated image would
+        show twice), from a private generator (a DiskPool: of its shards
+        in memory)."""
         if not len(self.pool):
             return None
-        images, _ = self.pool.tensors()
-        gen = torch.Generator().manual_seed(seed)
-        pick = torch.randperm(len(images), generator=gen)[:max_images]
-        return images[pick.to(images.device)].float()
+        return self.pool.subset(max_images, seed)
