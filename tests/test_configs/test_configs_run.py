@@ -25,6 +25,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from mmdfkd.engine.preflight import preflight
+from mmdfkd.engine.work_dir import bind_pool_root
 from mmdfkd.models.algorithms import DataFreeDistiller
 from mmdfkd.models.algorithms.networks import build_network
 from mmdfkd.utils import unwrap_model
@@ -235,6 +236,7 @@ def test_config_trains_and_validates_through_the_runner(
     cfg = Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
                  format_python_code=False)
     # what tools/train.py does before the runner
+    bind_pool_root(cfg)
     preflight(cfg)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -61,11 +61,13 @@ def test_shared_imagenet_setting(path):
     # kornia's default scale, torchvision's: (0.08, 1)
     assert 'scale' not in cfg.model.synthesizer.student_views.transforms[0]
     # the pool's settings: one variable of the base, used as it is
-    assert cfg.model.synthesizer.pool == cfg.pool == dict(device='cpu')
+    assert cfg.model.synthesizer.pool == cfg.pool == dict(type='DiskPool',
+                                                         device='cpu')
 
 
-def test_deepinversion_published_settings():
+def test_deepinversion_published_settings(tmp_path):
     cfg = load(DEEPINV)
+    cfg.model.synthesizer.pool.root = str(tmp_path)  # tools/train.py's job
     synth = build(cfg.model.synthesizer)
     assert synth.image_shape == (3, 224, 224)
     # 2,000 steps at 112×112 then 1,000 at 224, Adam 0.25 β (0.5, 0.9),
@@ -93,10 +95,11 @@ def test_deepinversion_published_settings():
 
 
 @pytest.mark.parametrize('path', list(FAST))
-def test_fast50_published_settings(path):
+def test_fast50_published_settings(path, tmp_path):
     student, adv = FAST[path]
     cfg = load(path)
     assert cfg.model.student == student
+    cfg.model.synthesizer.pool.root = str(tmp_path)  # tools/train.py's job
     synth = build(cfg.model.synthesizer)
     # g_steps 50, lr_g 2e-4, lr_z 0.01, Reptile (is_maml 0) at lr_g_meta
     # 1e-4, β (0.5, 0.999); no layer reset (reset_l0 0)

@@ -23,13 +23,15 @@ teacher_weights_url = (
     'https://download.openmmlab.com/mmclassification/v0/resnet/'
     'resnet50_8xb32_in1k_20210831-ea4938fc.pth')
 
-# The pool, the one place its storage is set. Today's pool keeps float32
-# images in RAM: 224 × 224 × 3 × 4 B = 0.60 MB an image, so DeepInversion's
-# 140,028 images hold 84 GB and Fast-50's 400,000 hold 241 GB, and every
-# checkpoint packs the whole pool. `device='cpu'` keeps it off the GPU;
-# store_dtype='float16' halves it. ImageNet runs need the disk-backed
-# uint8 shard pool (issue 15), selected here.
-pool = dict(device='cpu')
+# The pool, the one place its storage is set: the disk-backed uint8 shard
+# pool (docs/pool_format.md). Kept in RAM as float32, 224 × 224 × 3 × 4 B =
+# 0.60 MB an image would be 84 GB for DeepInversion's 140,028 images and
+# 241 GB for Fast-50's 400,000, and every checkpoint would pack them; as
+# shards an image is 150 KB on disk, memory holds at most `cache_images`
+# decoded images, and a checkpoint lists the shards (name, size, sha256).
+# tools/train.py puts the shards in <work_dir>/pool (`root`); under N
+# processes each rank writes rank_<r>/ and every rank samples the union.
+pool = dict(type='DiskPool', device='cpu')
 
 # batch_size is the global batch (GlobalBatchSampler): each of N processes
 # draws 1/N of it; an item of the latent source is a seed.
