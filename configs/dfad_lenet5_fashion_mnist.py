@@ -4,11 +4,37 @@
 # rounds of 5 student steps then 1 generator step; the evaluated and
 # exported student is an exponential moving average of the live one.
 # Published on MNIST: 98.3 % (teacher 98.9 %).
-# First version: the digits recipe ported, not tuned for this dataset.
+# Changes from the digits port, measured (docs/fashion_mnist.md):
+# - every synthesized batch, in the generator and in the student step, is
+#   randomly shifted by up to 2 pixels and flipped left-right
+#   (RandomShift(max_shift=2, flip_prob=0.5), pair (b)'s teacher
+#   augmentation; this teacher was trained with the flip alone);
+# - the student learns with Adam at 2e-3: with SGD at 0.1 its L1 stayed
+#   at 2.3 and validation at 24 % after 200 rounds;
+# - a generator of 16 base channels and batches of 128: the generator is
+#   most of a round's cost, and 300 CPU seconds gave 350 rounds at 32
+#   channels × 256.
 _base_ = [
     './_base_/data_free/fashion_mnist_lenet5.py',
     './_base_/methods/dfad.py'
 ]
 
-model = dict(_base_.dfad_model, student_ema=dict(momentum=0.01))
+model = dict(
+    _base_.dfad_model,
+    synthesizer=dict(
+        generator=dict(base_channels=16),
+        views=dict(type='RandomShift', max_shift=2, flip_prob=0.5)),
+    student_ema=dict(momentum=0.01))
 default_hooks = _base_.dfad_hooks
+train_dataloader = dict(batch_size=128)
+optim_wrapper = dict(
+    student=dict(optimizer=dict(_delete_=True, type='Adam', lr=2e-3)))
+# (The task base floors its cosine at 0.01, SGD's 10 %; Adam's is 2e-4.)
+param_scheduler = dict(
+    student=[
+        dict(
+            type='CosineAnnealingLR',
+            T_max=_base_.max_iters,
+            eta_min=2e-4,
+            by_epoch=False)
+    ])
