@@ -2,7 +2,8 @@
 # student also contrasts its pooled penultimate features (64-d) with the
 # teacher's (128-d) on batches drawn from the synthetic pool (a queue of
 # 4,096 embeddings as memory; pool batches carry no dataset indices, so no
-# entry is masked), weight 0.8 as in CRD's KD + CRD runs.
+# entry is masked), weight 0.8 as in CRD's KD + CRD runs. It inherits the
+# base config's 100 student steps per round; not re-measured with them.
 _base_ = ['./deepinv_convnet_fashion_mnist.py']
 
 model = dict(

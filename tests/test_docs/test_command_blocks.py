@@ -130,6 +130,8 @@ SHORTER: List[Tuple[str, str]] = [
      '--cfg-options test_dataloader.dataset.indices=64'),
     ('python tools/train.py configs/kd_convnet_fashion_mnist.py',
      '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
+    ('python tools/train.py configs/kd_lenet5_fashion_mnist.py',
+     '--cfg-options train_cfg.max_iters=2 train_cfg.val_interval=2'),
     ('python tools/benchmark_quality.py fmnist',
      '--methods dfad --budget 4 --rounds 2 --val-points 1 '
      '--cfg-options train_dataloader.batch_size=16'),
