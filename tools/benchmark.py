@@ -27,6 +27,7 @@ import platform
 import subprocess
 import sys
 import time
+from typing import Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -37,6 +38,20 @@ CIFAR = [
     'configs/cmi_resnet34_resnet18_cifar10.py',
     'configs/fast_resnet34_resnet18_cifar10.py',
 ]
+
+
+def report(result: dict, table: str, out: Optional[str]) -> dict:
+    """Print ``table`` and the run's load and time; write ``result`` as
+    JSON to ``out`` when given."""
+    print(table)
+    print(f"load before: {result['load']['before']}")
+    print(f"load after:  {result['load']['after']}")
+    print(f"took {result['elapsed_s']:.0f} s")
+    if out:
+        with open(out, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'wrote {out}')
+    return result
 
 
 def parse_args(argv=None):
@@ -159,15 +174,7 @@ def main(argv=None) -> dict:
     result['machine'] = machine(device)
     result['load'] = dict(before=load_before, after=load())
     result['elapsed_s'] = time.perf_counter() - start
-    print(format_table(result))
-    print(f"load before: {result['load']['before']}")
-    print(f"load after:  {result['load']['after']}")
-    print(f"took {result['elapsed_s']:.0f} s")
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
-        print(f'wrote {args.out}')
-    return result
+    return report(result, format_table(result), args.out)
 
 
 def main_pool_scale(args, argv) -> dict:
@@ -206,15 +213,7 @@ def main_pool_scale(args, argv) -> dict:
         machine=machine(torch.device('cpu')),
         load=dict(before=load_before, after=load()),
         elapsed_s=time.perf_counter() - start)
-    print(format_pool_table(rows, student))
-    print(f"load before: {result['load']['before']}")
-    print(f"load after:  {result['load']['after']}")
-    print(f"took {result['elapsed_s']:.0f} s")
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
-        print(f'wrote {args.out}')
-    return result
+    return report(result, format_pool_table(rows, student), args.out)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from mmdfkd.registry import MODELS
+from .sizes import upsampled_size
 
 
 @MODELS.register_module()
@@ -39,13 +40,7 @@ class SpatialLatentGenerator(nn.Module):
                  width: int = 64,
                  num_upsamples: int = 4) -> None:
         super().__init__()
-        h, w = (img_size, img_size) if isinstance(img_size, int) else img_size
-        step = 2**num_upsamples
-        if num_upsamples < 1 or h % step or w % step:
-            raise ValueError(
-                f'img_size must be a multiple of 2 ** num_upsamples = '
-                f'{step} (num_upsamples >= 1), got {h}×{w}; change '
-                'img_size or num_upsamples')
+        (h, w), step = upsampled_size(img_size, num_upsamples)
         self.latent_channels = latent_channels
         self.img_size = (h, w)
         self.latent_size = (h // step, w // step)
