@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.logging import print_log
-from torch import nn
 
 from mmdfkd.registry import MODELS
 from mmdfkd.utils.packed_state import pack_state, unpack_state
@@ -27,6 +26,7 @@ from mmdfkd.utils.pool_format import (POOL_FORMAT, POOL_VERSION,
                                       dequantize, file_sha256, load_shard,
                                       quantize, shard_name, write_meta,
                                       write_shard)
+from .base_pool import BasePool
 
 __all__ = ['DiskPool']
 
@@ -45,7 +45,7 @@ def _positive_int(value: Any, name: str) -> int:
 
 
 @MODELS.register_module()
-class DiskPool(nn.Module):
+class DiskPool(BasePool):
     """A pool of synthesized images stored on disk as uint8 shards.
 
     The interface of :class:`~mmdfkd.models.synthesizers.SyntheticPool`
@@ -151,19 +151,6 @@ class DiskPool(nn.Module):
     def __len__(self) -> int:
         return int(self._ends[-1]) if len(self._ends) else 0
 
-    def __bool__(self) -> bool:
-        return True
-
-    @property
-    def image_shape(self) -> Optional[Tuple[int, int, int]]:
-        """(C, H, W) of the images, None before the first :meth:`add`."""
-        return self._image_shape
-
-    @property
-    def has_labels(self) -> Optional[bool]:
-        """Whether the pool keeps labels; None before the first add."""
-        return self._has_labels
-
     @property
     def shards(self) -> List[dict]:
         """Copies of the shard entries (the union of all ranks')."""
@@ -218,29 +205,14 @@ class DiskPool(nn.Module):
             (int(n[len('shard_'):-len('.pt')]) for n in on_disk),
             default=-1) + 1
 
-    def _check_batch(self, images: torch.Tensor,
-                     labels: Optional[torch.Tensor]) -> None:
-        if not isinstance(images, torch.Tensor) or images.dim() != 4 \
-                or not images.is_floating_point():
-            raise ValueError('images must be a float N×C×H×W tensor')
-        shape = tuple(int(s) for s in images.shape[1:])
-        if self._image_shape is not None and shape != self._image_shape:
-            raise ValueError(
-                f'image shape mismatch: the pool holds C×H×W '
-                f'{self._image_shape}, the batch is {shape}')
-        if self._has_labels is not None and (labels is not None
-                                             ) != self._has_labels:
-            raise ValueError('label mismatch: either every batch of a '
-                             'pool has labels or none has')
-        if labels is not None and (
-                not isinstance(labels, torch.Tensor)
-                or labels.is_floating_point() or labels.dim() != 1
-                or labels.shape[0] != images.shape[0]):
-            raise ValueError(f'labels must be integers of shape '
-                             f'({images.shape[0]},)')
-        if images.numel() and not bool(torch.isfinite(images).all()):
-            raise ValueError('images hold NaN or infinite values; '
-                             'refusing to add them to the pool')
+    def _check_batch(
+        self, images: torch.Tensor, labels: Optional[torch.Tensor]
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        images, labels = super()._check_batch(images, labels)
+        if not images.is_floating_point():
+            raise ValueError('images must be floats in pixel_range (they '
+                             f'are quantised to uint8), got {images.dtype}')
+        return images, labels
 
     def _rank_meta(self) -> dict:
         """``meta.json`` of this rank's folder (its own shards)."""
@@ -275,7 +247,7 @@ class DiskPool(nn.Module):
             images (Tensor): N×C×H×W float, pixel space, finite.
             labels (Tensor, optional): (N,) integer labels.
         """
-        self._check_batch(images, labels)
+        images, labels = self._check_batch(images, labels)
         self.check_writable()
         if self._image_shape is None:
             self._image_shape = tuple(int(s) for s in images.shape[1:])

@@ -14,11 +14,11 @@ import os
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
-from torch import nn
 
 from mmdfkd.utils.packed_state import pack_state, unpack_state
 from mmdfkd.utils.pool_format import (DTYPES, POOL_FORMAT, POOL_VERSION,
                                       read_pool, write_pool)
+from .base_pool import BasePool
 
 __all__ = ['SyntheticPool']
 
@@ -27,7 +27,7 @@ FLOAT16_MAX = 65504.0
 STORE_DTYPES = ('float32', 'float16')
 
 
-class SyntheticPool(nn.Module):
+class SyntheticPool(BasePool):
     """Synthesized images (and optionally labels) kept for distillation.
 
     Images are float N×C×H×W tensors in pixel space (e.g. 0..255), labels
@@ -63,9 +63,6 @@ class SyntheticPool(nn.Module):
         device (str, optional): Where the images are kept. Defaults to
             None: the device of the first batch added.
     """
-    #: Each rank keeps its own pool (:class:`DiskPool`: the union).
-    spans_ranks = False
-
     def __init__(self,
                  max_size: Optional[int] = None,
                  store_dtype: str = 'float32',
@@ -103,20 +100,6 @@ class SyntheticPool(nn.Module):
     def __len__(self) -> int:
         return self._count
 
-    def __bool__(self) -> bool:
-        # A module is always truthy; use len() to test for emptiness.
-        return True
-
-    @property
-    def image_shape(self) -> Optional[Tuple[int, int, int]]:
-        """(C, H, W) of the images, None before the first :meth:`add`."""
-        return self._image_shape
-
-    @property
-    def has_labels(self) -> Optional[bool]:
-        """Whether the pool keeps labels; None before the first add."""
-        return self._has_labels
-
     @property
     def device(self) -> Optional[torch.device]:
         """Where the images are kept (None until known)."""
@@ -136,50 +119,13 @@ class SyntheticPool(nn.Module):
     def _check_batch(
         self, images: torch.Tensor, labels: Optional[torch.Tensor]
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        if not isinstance(images, torch.Tensor) or images.dim() != 4:
-            raise ValueError(
-                'images must be an N×C×H×W tensor, got '
-                + (f'shape {tuple(images.shape)}' if isinstance(
-                    images, torch.Tensor) else type(images).__name__))
-        if images.dtype == torch.bool or images.is_complex():
-            raise ValueError(
-                f'images must be real numbers, got {images.dtype}')
-        shape = tuple(int(s) for s in images.shape[1:])
-        if self._image_shape is not None and shape != self._image_shape:
-            raise ValueError(
-                f'image shape mismatch: the pool holds C×H×W '
-                f'{self._image_shape}, the batch is {shape}')
-        has_labels = labels is not None
-        if self._has_labels is not None and has_labels != self._has_labels:
-            if self._has_labels:
-                raise ValueError('label mismatch: the pool holds labels, '
-                                 'this batch has none')
-            raise ValueError('label mismatch: the pool holds no labels, '
-                             'this batch has some')
-        if has_labels:
-            if not isinstance(labels, torch.Tensor):
-                raise ValueError('labels must be a tensor, got '
-                                 f'{type(labels).__name__}')
-            if labels.is_floating_point() or labels.is_complex() \
-                    or labels.dtype == torch.bool:
+        images, labels = super()._check_batch(images, labels)
+        if self._dtype == torch.float16 and images.is_floating_point() \
+                and images.numel():
+            amax = float(images.abs().amax())
+            if amax > FLOAT16_MAX:
                 raise ValueError(
-                    f'labels must be integers, got {labels.dtype}')
-            if labels.dim() != 1 or labels.shape[0] != images.shape[0]:
-                raise ValueError(
-                    f'labels must have shape ({images.shape[0]},) to match '
-                    f'the images, got {tuple(labels.shape)}')
-            labels = labels.detach()
-        images = images.detach()
-        if images.is_floating_point() and images.numel():
-            # one host sync per add (adds are rare: once per round)
-            finite, amax = (torch.isfinite(images).all(),
-                            images.abs().amax())
-            if not bool(finite):
-                raise ValueError('images hold NaN or infinite values; '
-                                 'refusing to add them to the pool')
-            if self._dtype == torch.float16 and float(amax) > FLOAT16_MAX:
-                raise ValueError(
-                    f'images reach |{float(amax):g}|, beyond float16 '
+                    f'images reach |{amax:g}|, beyond float16 '
                     f'(±{FLOAT16_MAX:g}); use store_dtype=\'float32\'')
         return images, labels
 

@@ -229,3 +229,21 @@ def test_takes_the_memory_pool_arguments_of_a_task_config(tmp_path):
     assert pool.sample(2)[0].device == torch.device('cpu')
     with pytest.raises(ValueError, match='FIFO'):
         DiskPool(tmp_path / 'other', max_size=8)
+
+
+def test_bad_batches_are_refused_before_anything_is_written(tmp_path):
+    pool = DiskPool(tmp_path / 'pool')
+    images, labels = batch(4, 0)
+    with pytest.raises(ValueError, match='floats in pixel_range'):
+        pool.add(images.to(torch.uint8), labels)
+    with pytest.raises(ValueError, match='NaN or infinite'):
+        pool.add(torch.full_like(images, float('nan')), labels)
+    with pytest.raises(ValueError, match=r'labels must have shape \(4,\)'):
+        pool.add(images, labels[:3])
+    assert not os.path.exists(tmp_path / 'pool')
+    pool.add(images, labels)
+    with pytest.raises(ValueError, match='the pool holds labels, this'):
+        pool.add(images)
+    with pytest.raises(ValueError, match=r'image shape mismatch'):
+        pool.add(images[:, :, :2], labels)
+    assert len(pool) == 4 and len(pool.shards) == 1
