@@ -368,6 +368,14 @@ def test_repeats_run_the_dry_run_after_a_full_first_run():
                     'python tools/benchmark_quality.py fmnist']
 
 
+def commands(doc: str) -> int:
+    """The number of command lines the document's test runs."""
+    return sum(
+        1 for b in blocks(doc) if b.lang == 'bash' and b.key not in SKIPPED
+        for line in shortened(b.text)[0].splitlines()
+        if line.strip() and not line.lstrip().startswith('#'))
+
+
 def run_document(doc: str, root: str) -> None:
     scripts: List[str] = []
     seen: set = set()
@@ -379,11 +387,13 @@ def run_document(doc: str, root: str) -> None:
 @pytest.fixture(scope='module')
 def document_runs(request, trained_teacher, tmp_path_factory):
     """The selected documents' runs, two at a time (the blocks of one
-    document run in order)."""
+    document run in order), the documents with most commands first: the
+    longest (docs/fashion_mnist.md) runs beside all the others instead of
+    after most of them."""
     selected = sorted({
         item.callspec.params['doc'] for item in request.session.items
         if item.originalname == 'test_command_blocks_run'
-    }, key=DOCS.index)
+    }, key=lambda doc: (-commands(doc), DOCS.index(doc)))
     pool = ThreadPoolExecutor(max_workers=2)
     runs: Dict[str, Future] = {}
     for doc in selected:
