@@ -213,9 +213,9 @@ def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
     assert result['quantized_accuracy'] > 50  # a trained teacher stays useful
 
     with pytest.raises(ValueError, match='exceeds the 64 images'):
-        quantize_tool.main([
+        quantize_tool.main([  # (a model of the checkout's own runs kept)
             TEACHER_CONFIG, trained_teacher, '--calib', f'pool:{pool_dir}',
-            '--num-calib', '65'
+            '--num-calib', '65', '--out-model', str(tmp_path / 'c.pt2')
         ])
     # another teacher: same architecture, other weights
     state = torch.load(trained_teacher, weights_only=True)['state_dict']
