@@ -27,8 +27,17 @@ Rounds (``--rounds``): ``probe`` (default) times each method for
 that many; a ``summary.json`` of an earlier report repeats its planned
 rounds per method (before/after comparisons with equal work).
 
+``--dry-run`` checks a command before its long run, in seconds and
+without training or writing anything: the arguments (an earlier report in
+``--work-dir`` included), the teacher checkpoint (loaded strictly into the
+teacher config's model, whose validation and test loaders each give a
+batch; a missing one is reported as what the run would train first) and
+every named method's config as the report would run it (``--cfg-options``,
+seed, rounds, budget hooks): its runner built with the teacher loaded into
+the distiller, a batch drawn from its training and validation loaders.
+
 Usage: ``python tools/benchmark_quality.py TASK [--methods ...]
-[--budget SECONDS] [--rounds probe|config|N|SUMMARY]``
+[--budget SECONDS] [--rounds probe|config|N|SUMMARY] [--dry-run]``
 """
 import argparse
 import glob
@@ -40,6 +49,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import mmdfkd  # noqa: F401  (applies the compatibility layer first)
@@ -106,6 +116,11 @@ def parse_args(argv=None):
         '--overwrite', action='store_true',
         help="replace the methods' runs of an earlier report in --work-dir "
         '(their checkpoints and exports)')
+    parser.add_argument(
+        '--dry-run', action='store_true',
+        help="check the command without training: the teacher and every "
+        "method's config and data as the run would use them, built in a "
+        'temporary folder (nothing is written)')
     args = parser.parse_args(argv)
     task = TASKS[args.task]
     args.methods = args.methods or list(task.methods)
@@ -391,9 +406,66 @@ def run_method(name: str, config: str, teacher_ckpt: str, teacher: dict,
     return entry
 
 
+# ----------------------------------------------------------------- dry run
+def first_batches(runner, cfg: Config, loaders, drawn: set) -> None:
+    """Draw one batch from each of ``cfg``'s ``loaders`` that is set and
+    not in ``drawn`` (loader configs already checked, as text)."""
+    for key in loaders:
+        text = json.dumps(cfg.get(key), sort_keys=True, default=str)
+        if cfg.get(key) and text not in drawn:
+            next(iter(runner.build_dataloader(cfg[key])))
+            drawn.add(text)
+
+
+def dry_run(args, task) -> dict:
+    """Build what the report would run, train nothing (``--dry-run``)."""
+    ckpt = osp.abspath(args.teacher_ckpt
+                       or osp.join(ROOT, task.teacher_ckpt))
+    found = osp.isfile(ckpt)
+    out = dict(task=args.task, dry_run=True, teacher=dict(
+        config=task.teacher_config, checkpoint=ckpt, found=found),
+        methods={})
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Config.fromfile(osp.join(ROOT, task.teacher_config))
+        cfg.work_dir = osp.join(tmp, 'teacher')
+        cfg.load_from = ckpt if found else None
+        cfg.log_level = 'WARNING'
+        drawn = set()
+        first_batches(build_runner(cfg), cfg,
+                      ('val_dataloader', 'test_dataloader'), drawn)
+        print(f'[quality] dry run: teacher {task.teacher_config}: ' + (
+            f'{ckpt} loads' if found else
+            f'{ckpt} is missing: the run trains it first'))
+        for name in args.methods:
+            config = task.config(name)
+            rounds = (args.planned[name] if isinstance(args.planned, dict)
+                      else None)
+            if args.planned == 'probe':
+                run_config(config, ckpt if found else None, args,
+                           probe=True)
+            cfg = run_config(config, ckpt if found else None, args, rounds)
+            cfg.work_dir = osp.join(tmp, name)
+            cfg.log_level = 'WARNING'
+            first_batches(build_runner(cfg), cfg,
+                          ('train_dataloader', 'val_dataloader'), drawn)
+            planned = ('a probe of {:g} s plans them'.format(
+                args.probe_seconds) if args.planned == 'probe' else
+                cfg.train_cfg.max_iters)
+            out['methods'][name] = dict(config=config,
+                                        rounds_planned=planned)
+            print(f'[quality] dry run: {name} ({config}): builds, '
+                  f'rounds: {planned}, at most {args.budget:g} s '
+                  f'({args.clock}) of training')
+    print(f'[quality] dry run ok: nothing trained; {args.work_dir} would '
+          'hold the report')
+    return out
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     task = TASKS[args.task]
+    if args.dry_run:
+        return dry_run(args, task)
     threads = args.threads or int(os.environ.get('OMP_NUM_THREADS') or 1)
     import torch
     torch.set_num_threads(threads)

@@ -159,3 +159,35 @@ def test_probe_plans_rounds_and_the_budget_caps_them(tool, trained_teacher,
         # the stopped student was validated before the export
         assert row['curve'][-1]['iter'] == row['rounds']
     assert row['final']['test_accuracy'] >= 0
+
+
+def test_dry_run_builds_every_method_and_trains_nothing(
+        tool, trained_teacher, tmp_path, capsys):
+    """--dry-run checks a command: the teacher and each named method's
+    config (its runner, teacher weights and data) as the report would run
+    them; nothing is trained or written, and an error of a method's config
+    shows at once."""
+    work = tmp_path / 'quality'
+    out = tool.main(['digits', '--methods', 'dfq', 'deepinv', 'kd',
+                     '--rounds', '5', '--teacher-ckpt', trained_teacher,
+                     '--work-dir', str(work), '--dry-run'])
+    assert out['dry_run'] and out['teacher']['found']
+    assert {m: r['rounds_planned'] for m, r in out['methods'].items()} == {
+        'dfq': 5, 'deepinv': 5, 'kd': 5}
+    assert not work.exists()  # nothing trained, nothing written
+    printed = capsys.readouterr().out
+    assert f'{trained_teacher} loads' in printed
+    assert 'dry run ok' in printed
+    # a probe plans the rounds later; a missing teacher would be trained
+    out = tool.main(['digits', '--methods', 'dfad', '--teacher-ckpt',
+                     str(tmp_path / 'none.pth'), '--work-dir', str(work),
+                     '--dry-run'])
+    assert not out['teacher']['found']
+    assert out['methods']['dfad']['rounds_planned'].startswith('a probe')
+    assert 'the run trains it first' in capsys.readouterr().out
+    assert not (tmp_path / 'none.pth').exists() and not work.exists()
+    # the teacher's weights must fit the method config's teacher
+    with pytest.raises(Exception, match='size mismatch|shape'):
+        tool.main(['digits', '--methods', 'dfq', '--teacher-ckpt',
+                   trained_teacher, '--work-dir', str(work), '--dry-run',
+                   '--cfg-options', 'model.teacher.backbone.widths=[8,8,8]'])

@@ -1,6 +1,7 @@
 """tools/dist_train.sh with a DiskPool on two CPU processes (gloo): each
-rank synthesizes other images into its own shards, and every rank's
-student steps draw from the union of both ranks' shards."""
+rank synthesizes other images into its own shards, every rank's student
+steps draw from the union of both ranks' shards, and --resume continues
+them."""
 import json
 import os.path as osp
 import subprocess
@@ -12,12 +13,15 @@ from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.utils import unpack_state
 from mmdfkd.utils.pool_format import read_pool
 from tests.conftest import ROOT
-from tests.process import run_bounded
+from tests.process import free_port, run_bounded
 from tests.test_tools.test_dist_train import failure
 
 
-def test_ranks_write_disjoint_shards_and_sample_the_union(
-        trained_teacher, tool_env, tmp_path, free_port):
+def test_ranks_write_disjoint_shards_sample_the_union_and_resume(
+        trained_teacher, tool_env, tmp_path):
+    """Also DeepInversion's (PixelSynthesizer's) train-and-resume on two
+    processes, for test_dist_train's pool families: a --resume on 2
+    processes continues each rank's shards, the earlier ones untouched."""
     config = tmp_path / 'disk_pool.py'
     config.write_text(
         f"_base_ = [{osp.join(ROOT, 'configs/deepinv_digits.py')!r}]\n"
@@ -26,25 +30,31 @@ def test_ranks_write_disjoint_shards_and_sample_the_union(
         "allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='PoolDrawsHook')]\n")
     work_dir = tmp_path / 'run'
-    proc = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh',
-            str(config), '2', '--work-dir',
-            str(work_dir), '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=2',
-            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
-            'model.synthesizer.iterations=2',
-            "model.schedule=[('synthesis',1),('student',2)]",
-            'model.synthesizer.pool.type=DiskPool',
-            'model.synthesizer.pool.shard_size=4'
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(free_port),
-                     PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+
+    def run(max_iters, *extra):
+        return run_bounded(
+            [
+                'bash', 'tools/dist_train.sh',
+                str(config), '2', '--work-dir',
+                str(work_dir), *extra, '--cfg-options',
+                f'model.teacher_ckpt={trained_teacher}',
+                f'train_cfg.max_iters={max_iters}',
+                'train_dataloader.batch_size=16',
+                'train_cfg.val_interval=100',
+                'model.synthesizer.iterations=2',
+                "model.schedule=[('synthesis',1),('student',2)]",
+                'model.synthesizer.pool.type=DiskPool',
+                'model.synthesizer.pool.shard_size=4'
+            ],
+            cwd=ROOT,
+            env=tool_env(PYTHON=sys.executable, PORT=str(free_port()),
+                         PYTHONPATH=str(ROOT)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300)
+
+    proc = run(2)
     assert proc.returncode == 0, failure(proc.stdout)
     pool = work_dir / 'pool'
     # each rank wrote its own folder: 2 rounds of 8 images, shards of 4
@@ -74,3 +84,15 @@ def test_ranks_write_disjoint_shards_and_sample_the_union(
         load_untrusted_checkpoint(str(work_dir / 'iter_2.pth'))
         ['state_dict']['synthesizer.pool._extra_state'])
     assert state['num_images'] == 32 and 'images' not in state
+    before = {f: (pool / f).read_bytes() for f in files}
+
+    resumed = run(3, '--resume')
+    assert resumed.returncode == 0, failure(resumed.stdout)
+    assert 'resumed' in resumed.stdout.lower()
+    state = unpack_state(
+        load_untrusted_checkpoint(str(work_dir / 'iter_3.pth'))
+        ['state_dict']['synthesizer.pool._extra_state'])
+    assert state['num_images'] == 48  # 3 rounds of 8 on each rank
+    for rank in (0, 1):
+        assert read_pool(pool / f'rank_{rank}')[2]['num_images'] == 24
+    assert {f: (pool / f).read_bytes() for f in files} == before

@@ -75,8 +75,9 @@ def test_dist_checkpoint_loads_like_a_single_process_one(dist_run):
     assert 'synthesizer.generator.project.weight' in state['state_dict']
 
 
+#: DeepInversion's (PixelSynthesizer's) 2-process train and resume is
+#: test_dist_disk_pool.py's run, with a DiskPool.
 POOL_CONFIGS = {
-    'configs/deepinv_digits.py': ['model.synthesizer.iterations=2'],
     'configs/cmi_digits.py': ['model.synthesizer.iterations=2'],
     'configs/fast_digits.py':
     ['model.synthesizer.inner_steps=2', 'model.warmup_rounds=1'],
@@ -87,7 +88,8 @@ POOL_CONFIGS = {
 def test_pool_families_train_and_resume_on_two_processes(
         config, trained_teacher, tool_env, tmp_path):
     """Every pool-based family trains on 2 processes, and a --resume on 2
-    processes restores pool, bank and synthesizer state and continues."""
+    processes restores pool, bank and synthesizer state and continues
+    (DeepInversion: test_dist_disk_pool.py)."""
 
     from mmdfkd.utils import unpack_state
     work_dir = tmp_path / 'run'

@@ -213,9 +213,9 @@ def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
     assert result['quantized_accuracy'] > 50  # a trained teacher stays useful
 
     with pytest.raises(ValueError, match='exceeds the 64 images'):
-        quantize_tool.main([
+        quantize_tool.main([  # (a model of the checkout's own runs kept)
             TEACHER_CONFIG, trained_teacher, '--calib', f'pool:{pool_dir}',
-            '--num-calib', '65'
+            '--num-calib', '65', '--out-model', str(tmp_path / 'c.pt2')
         ])
     # another teacher: same architecture, other weights
     state = torch.load(trained_teacher, weights_only=True)['state_dict']
@@ -235,3 +235,42 @@ def test_cli_pool_and_foreign_pool_refused(quantize_tool, trained_teacher,
         '--out-model', str(tmp_path / 'b.pt2')
     ])
     assert result['num_calib'] == 32
+
+
+def test_cli_sweep_equals_separate_runs(quantize_tool, trained_teacher,
+                                        tmp_path, monkeypatch):
+    """Several sources and precisions in one run: every precision with
+    every source, each result what a separate run computes."""
+    monkeypatch.chdir(tmp_path)  # the default --out-model folder
+    common = [TEACHER_CONFIG, trained_teacher, '--num-calib', '32',
+              '--split', 'val']
+    sweep = quantize_tool.main(common + [
+        '--calib', 'real', 'noise', '--weight-bits', '8', '4',
+        '--act-bits', '8', '4', '--out', 'sweep.json'])
+    runs = sweep['runs']
+    assert [(r['weight_bits'], r['act_bits'], r['calibration'])
+            for r in runs] == [(8, 8, 'real'), (8, 8, 'noise'),
+                               (4, 4, 'real'), (4, 4, 'noise')]
+    assert json.loads((tmp_path / 'sweep.json').read_text()) == json.loads(
+        json.dumps(sweep))
+    assert len({r['saved_model'] for r in runs}) == 4
+    assert all(osp.isfile(r['saved_model']) for r in runs)
+    assert runs[3]['saved_model'] == osp.join(
+        'work_dirs', 'quantize', 'teacher_w4a4_noise_seed0.pt2')
+    keys = ('float_accuracy', 'quantized_accuracy', 'saved_model_accuracy',
+            'agreement', 'logit_sqnr_db', 'num_calib', 'num_eval')
+    for row in (runs[0], runs[3]):  # the first, and one after three others
+        alone = quantize_tool.main(common + [
+            '--calib', row['calibration'], '--weight-bits',
+            str(row['weight_bits']), '--act-bits', str(row['act_bits']),
+            '--out-model', 'alone.pt2', '--overwrite'])
+        assert {k: alone[k] for k in keys} == {k: row[k] for k in keys}
+    # a single value serves every pair; lengths that do not pair fail
+    args = quantize_tool.parse_args(common + [
+        '--calib', 'noise', '--weight-bits', '8', '4', '--act-bits', '8',
+        '--overwrite'])
+    assert args.runs == [(8, 8, 'noise'), (4, 8, 'noise')]
+    for bad in (['--weight-bits', '8', '4', '2', '--act-bits', '8', '4'],
+                ['--calib', 'real', 'noise', '--out-model', 'one.pt2']):
+        with pytest.raises(SystemExit):
+            quantize_tool.parse_args(common + ['--calib', 'noise', *bad])
