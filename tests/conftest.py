@@ -20,6 +20,24 @@ def mmdfkd_scope():
         yield
 
 
+@pytest.fixture(autouse=True)
+def own_visualizers(request, monkeypatch):
+    """Visualizers of one test's runners are its own, as in a process of
+    their own. mmengine keeps one visualizer per name and process, and
+    mmseg's default runtime names its 'visualizer': a later test's runner
+    would get the first one's, whose save folder (an earlier test's
+    tmp_path, removed when that test passed) it would write into."""
+    from mmengine.visualization import Visualizer
+    get_instance = Visualizer.get_instance.__func__
+    test = request.node.nodeid
+
+    def per_test(cls, name: str, **kwargs):
+        return get_instance(cls, f'{name}@{test}', **kwargs)
+
+    monkeypatch.setattr(Visualizer, 'get_instance', classmethod(per_test))
+    yield
+
+
 def load_cfg(rel: str) -> Config:
     return Config.fromfile(osp.join(ROOT, rel))
 
