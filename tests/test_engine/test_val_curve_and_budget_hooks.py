@@ -48,10 +48,11 @@ def test_budget_hook_arguments():
 
 
 def tiny_runner(trained_teacher, work_dir, hooks, max_iters=4,
-                val_interval=2):
+                val_interval=2, resume=False):
     from mmengine.runner import Runner
     cfg = load_cfg('configs/dfad_digits.py')
     cfg.work_dir = str(work_dir)
+    cfg.resume = resume
     cfg.merge_from_dict({
         'model.teacher_ckpt': trained_teacher,
         'train_cfg.max_iters': max_iters,
@@ -116,3 +117,31 @@ def test_budget_stops_and_validates_the_last_student(trained_teacher,
     assert curve['best_ckpt'].endswith('best_accuracy_top1_iter_1.pth')
     # the hooks after training ran: the student was exported
     assert osp.isfile(osp.join(tmp_path, 'student', 'student.pth'))
+
+
+def test_budget_stop_keeps_the_state_and_resumes(trained_teacher, tmp_path,
+                                                 one_thread):
+    runner = tiny_runner(trained_teacher, tmp_path, [
+        dict(type='TimeBudgetHook', seconds=1e-6, clock='cpu')
+    ], max_iters=50, val_interval=20)
+    runner.train()
+    # not a last iteration for the CheckpointHook (interval 50): saved
+    # by the budget hook, with the generator and both optimizers
+    path = osp.join(tmp_path, 'iter_1.pth')
+    with open(osp.join(tmp_path, 'last_checkpoint')) as f:
+        assert f.read() == path
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    assert ckpt['meta']['iter'] == 1
+    assert any(k.startswith('synthesizer.generator.')
+               for k in ckpt['state_dict'])
+    assert set(ckpt['optimizer']) >= {'generator', 'student'}
+    generator = {k: v for k, v in runner.model.state_dict().items()
+                 if k.startswith('synthesizer.generator.')}
+    for k, v in generator.items():
+        assert torch.equal(ckpt['state_dict'][k], v), k
+
+    # `--resume` (resume=True, no path) continues from it
+    resumed = tiny_runner(trained_teacher, tmp_path, [], max_iters=3,
+                          val_interval=3, resume=True)
+    resumed.train()
+    assert resumed.iter == 3

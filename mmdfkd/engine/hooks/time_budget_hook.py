@@ -1,3 +1,6 @@
+import os.path as osp
+
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from mmdfkd.registry import HOOKS
@@ -13,16 +16,27 @@ class TimeBudgetHook(Hook):
     and the hooks that run after training (the student export) run as
     usual. It changes nothing in how the model computes.
 
+    The state it stopped at is saved as the ``CheckpointHook`` saves a
+    run's last iteration (``iter_<n>.pth`` in the work dir, named in its
+    ``last_checkpoint``), since a stop before ``max_iters`` is not a last
+    iteration for that hook: the generator and optimizers of a stopped run
+    are kept, and ``--resume`` continues from them.
+
     Args:
         seconds (float): The budget.
         clock (str): ``'wall'`` (elapsed time) or ``'cpu'`` (this
             process's CPU time: on a machine shared with other jobs, the
             same work whatever the load). Defaults to ``'wall'``.
+        save_checkpoint (bool): Save the state it stopped at. Defaults to
+            True.
     """
     priority = 'HIGH'  # validate before the other hooks' after_train
     CLOCKS = ('wall', 'cpu')
 
-    def __init__(self, seconds: float, clock: str = 'wall') -> None:
+    def __init__(self,
+                 seconds: float,
+                 clock: str = 'wall',
+                 save_checkpoint: bool = True) -> None:
         if seconds <= 0:
             raise ValueError(f'seconds must be > 0, got {seconds}')
         if clock not in self.CLOCKS:
@@ -31,6 +45,7 @@ class TimeBudgetHook(Hook):
         self.seconds = float(seconds)
         self.clock_index = self.CLOCKS.index(clock)
         self.clock_name = clock
+        self.save_checkpoint = save_checkpoint
         self.clock = TrainingClock()
         self.stopped = False
         self._validated_at = None
@@ -57,6 +72,13 @@ class TimeBudgetHook(Hook):
             f'TimeBudgetHook: {self.seconds:.0f} s ({self.clock_name}) of '
             f'training spent at iteration {runner.iter + 1} of '
             f'{runner.max_iters}: stopping')
+        if self.save_checkpoint:
+            name = f'iter_{runner.iter + 1}.pth'
+            runner.save_checkpoint(runner.work_dir, name, by_epoch=False)
+            if is_main_process():
+                with open(osp.join(runner.work_dir, 'last_checkpoint'),
+                          'w') as f:
+                    f.write(osp.join(runner.work_dir, name))
 
     def after_train(self, runner) -> None:
         if (self.stopped and runner.val_loop is not None
