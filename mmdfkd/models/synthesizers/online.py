@@ -31,7 +31,11 @@ class OnlineSynthesizer(BaseSynthesizer):
     fresh images followed by the replayed ones, viewed together. The
     teacher scores the replayed images anew in the step (it is frozen: the
     same targets as when they were made); they are detached copies, so no
-    gradient reaches the generator through them. The first student step
+    gradient reaches the generator through them. The draws and their views
+    take their random numbers from a stream of their own (seeded with 0,
+    saved in the ``state_dict`` as ``replay_rng``): the global stream, and
+    with it the generator's trajectory when the generator does not see the
+    student (DAFL), is the same with and without replay. The first student step
     finds the pool empty and trains on the fresh batch alone. The pool
     travels in the synthesizer's ``state_dict`` (a resumed run replays
     what it had); under N processes each rank keeps and draws from its own
@@ -83,6 +87,9 @@ class OnlineSynthesizer(BaseSynthesizer):
                              f'{batch_size!r}')
         self.replay_batch_size = batch_size
         self.replay_pool = SyntheticPool(**cfg)
+        # the replay's random stream (draws, views), saved with the model
+        self.register_buffer(
+            'replay_rng', torch.Generator().manual_seed(0).get_state())
 
     def generate(self, latents: torch.Tensor) -> torch.Tensor:
         """A batch in pixel space from (N, latent_dim) latents, as
@@ -124,30 +131,40 @@ class OnlineSynthesizer(BaseSynthesizer):
         with torch.no_grad():
             if self.replay_pool is None:
                 images = self(latents)
-                self._fresh = len(images)
             else:
-                images, labels = self._with_replay(
-                    self.generate(latents), labels)
-                images = self.view(images)
+                fresh = self.generate(latents)
+                images = self.view(fresh)
+                if len(self.replay_pool):
+                    old, old_labels = self._replay_draw(
+                        self.replay_batch_size or len(fresh), fresh.device)
+                    images = torch.cat([images, old])
+                    if labels is not None:
+                        labels = torch.cat(
+                            [labels, old_labels.to(labels.device)])
+                self.replay_pool.add(
+                    fresh, None if labels is None else labels[:len(fresh)])
+        self._fresh = len(latents)
         self._last = images[:self._fresh]
         return images, labels
 
-    def _with_replay(
-        self, fresh: torch.Tensor, labels: Optional[torch.Tensor]
+    def _replay_draw(
+        self, n: int, device: torch.device
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """``fresh`` followed by a draw of the pool of earlier batches
-        (labels alike), then ``fresh`` kept in the pool."""
-        pool = self.replay_pool
-        self._fresh = len(fresh)
-        images = fresh
-        if len(pool):
-            old, old_labels = pool.sample(
-                self.replay_batch_size or len(fresh), device=fresh.device)
-            images = torch.cat([fresh, old])
-            if labels is not None:
-                labels = torch.cat([labels, old_labels.to(labels.device)])
-        pool.add(fresh, None if labels is None else labels[:len(fresh)])
-        return images, labels
+        """``n`` viewed images (and labels) of the pool, drawn from the
+        replay's own random stream: the global one, which the views of
+        the fresh and the generator's batches draw from, goes on as
+        without replay."""
+        rng = torch.Generator()
+        rng.set_state(self.replay_rng.cpu())
+        images, labels = self.replay_pool.sample(n, rng, device)
+        seed = int(torch.randint(2**62, (1, ), generator=rng))
+        self.replay_rng.copy_(rng.get_state())
+        cuda = [device] if device.type == 'cuda' else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.default_generator.manual_seed(seed)
+            if cuda:
+                torch.cuda.manual_seed(seed)
+            return self.view(images), labels
 
     def batch_indicators(self,
                          ctx: DistillContext) -> Dict[str, torch.Tensor]:

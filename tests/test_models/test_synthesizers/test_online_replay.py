@@ -183,3 +183,33 @@ def test_replay_pool_travels_in_the_state_dict(teacher_cfg, student_cfg,
     plain = MODELS.build(distiller_cfg(teacher_cfg, student_cfg))
     with pytest.raises(RuntimeError, match='replay_pool'):
         plain.load_state_dict(state)
+
+
+def test_replay_draws_leave_the_global_random_stream_alone():
+    """Fresh views and what follows draw the same global random numbers
+    with and without replay (a generator that does not see the student
+    follows the same trajectory); the replay's own stream is saved."""
+    views = dict(type='RandomShift', max_shift=1, flip_prob=0.5)
+    plain, replay = synth(views=views), synth(
+        views=views, replay=dict(max_size=8, batch_size=5))
+    outs = []
+    for s in (plain, replay):
+        s.train()
+        torch.manual_seed(0)
+        fresh = [s.student_batch(latents(1., 2., 3.), None)[0][:3]
+                 for _ in range(3)]
+        outs.append((fresh, torch.rand(4)))
+    for a, b in zip(outs[0][0], outs[1][0]):
+        assert torch.equal(a, b)
+    assert torch.equal(outs[0][1], outs[1][1])
+    # the replay stream moved on, and a copy that loads it draws the same
+    state = replay.state_dict()
+    assert 'replay_rng' in state and 'replay_rng' not in plain.state_dict()
+    copy = synth(views=views, replay=dict(max_size=8, batch_size=5))
+    copy.train()
+    copy.load_state_dict(state)
+    torch.manual_seed(1)
+    a = replay.student_batch(latents(4., 5., 6.), None)[0]
+    torch.manual_seed(1)
+    b = copy.student_batch(latents(4., 5., 6.), None)[0]
+    assert torch.equal(a, b) and a.shape[0] == 8
