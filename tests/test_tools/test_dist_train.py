@@ -188,3 +188,50 @@ def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
     assert 'Iter(train)' not in again.stdout
     assert (work_dir / 'student' / 'student.pth').read_bytes() == student
     assert (work_dir / 'last_checkpoint').read_text() == marker
+
+
+def test_replay_pool_per_rank_trains_and_resumes(trained_teacher, tool_env,
+                                                 tmp_path):
+    """An online generator's replay pool on 2 processes: each rank keeps
+    its own (8 images per student step: half the global 16), the
+    checkpoint holds rank 0's, and --resume continues from it."""
+    from mmdfkd.utils import unpack_state
+    work_dir = tmp_path / 'run'
+
+    def run(max_iters, *extra):
+        return run_bounded(
+            [
+                'bash', 'tools/dist_train.sh', 'configs/dafl_digits.py', '2',
+                '--work-dir',
+                str(work_dir), *extra, '--cfg-options',
+                f'model.teacher_ckpt={trained_teacher}',
+                f'train_cfg.max_iters={max_iters}',
+                'train_dataloader.batch_size=16',
+                'train_cfg.val_interval=100',
+                'default_hooks.checkpoint.interval=1',
+                "model.schedule=[('generator',1),('student',2)]",
+                'model.synthesizer.replay.max_size=40'
+            ],
+            cwd=ROOT,
+            env=tool_env(PYTHON=sys.executable, PORT=str(free_port())),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300)
+
+    def pool(name):
+        state = load_untrusted_checkpoint(str(work_dir / name))
+        return unpack_state(
+            state['state_dict']['synthesizer.replay_pool._extra_state'])
+
+    first = run(2)
+    assert first.returncode == 0, failure(first.stdout)
+    saved = pool('iter_2.pth')
+    assert saved['num_images'] == 2 * 2 * 8
+    second = run(3, '--resume')
+    assert second.returncode == 0, failure(second.stdout)
+    assert 'resumed' in second.stdout.lower()
+    resumed = pool('iter_3.pth')
+    # 40 kept of 48: the 8 oldest saved left, the rest were resumed with
+    assert resumed['num_images'] == 40
+    assert (resumed['images'][:24] == saved['images'][8:]).all()

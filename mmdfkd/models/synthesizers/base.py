@@ -141,8 +141,8 @@ class BaseSynthesizer(BaseModule):
 
     def batch_indicators(self,
                          ctx: 'DistillContext') -> Dict[str, torch.Tensor]:
-        """Collapse indicators to log with a student step on ``ctx`` (its
-        batch); none by default."""
+        """What to log with a student step on ``ctx`` (its batch):
+        collapse indicators, a replay pool's size; nothing by default."""
         return {}
 
     def preview(self, max_images: int = 1024,

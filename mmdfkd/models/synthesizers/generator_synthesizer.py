@@ -41,6 +41,10 @@ class GeneratorSynthesizer(OnlineSynthesizer):
             ``DifferentiableViews``) applied in pixel space to every batch
             in training mode; in eval mode the batch is G(z) itself.
             Defaults to None.
+        replay (dict, optional): Replay of earlier student batches in
+            every student step, ``dict(max_size=..., batch_size=...)``
+            (:class:`OnlineSynthesizer`). Defaults to None (fresh batches
+            only, as in the papers).
         init_cfg (dict, optional): Defaults to None.
     """
 
@@ -49,8 +53,9 @@ class GeneratorSynthesizer(OnlineSynthesizer):
                  pixel_range: Tuple[float, float] = (0., 255.),
                  normalized_output: Optional[dict] = None,
                  views: Optional[dict] = None,
-                 init_cfg=None) -> None:
-        super().__init__(pixel_range, init_cfg)
+                 replay: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(pixel_range, replay, init_cfg)
         self.generator = MODELS.build(generator)
         self.normalized_output = normalized_output is not None
         if normalized_output is not None:
@@ -96,8 +101,10 @@ class GeneratorSynthesizer(OnlineSynthesizer):
                 'give one mean and std per image channel')
         return self.out_mean + self.out_std * x
 
-    def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        images = self.to_pixels(self.generator(latents))
+    def generate(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.to_pixels(self.generator(latents))
+
+    def view(self, images: torch.Tensor) -> torch.Tensor:
         if self.views is not None and self.training:
-            images = self.views(images)
+            return self.views(images)
         return images
