@@ -72,8 +72,7 @@ model = dict(
 train_dataloader = dict(batch_size=128)
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=0.1)),
-    student=dict(optimizer=dict(_delete_=True, type='Adam', lr=2e-3)))
-# (The task base floors its cosine at 0.01, SGD's 10 %; Adam's is 2e-4.)
+    student=dict(optimizer=_base_.student_adam))
 param_scheduler = dict(
     generator=[
         dict(
@@ -82,10 +81,4 @@ param_scheduler = dict(
             gamma=0.1,
             by_epoch=False)
     ],
-    student=[
-        dict(
-            type='CosineAnnealingLR',
-            T_max=_base_.max_iters,
-            eta_min=2e-4,
-            by_epoch=False)
-    ])
+    student=_base_.student_adam_cosine)

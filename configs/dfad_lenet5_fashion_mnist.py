@@ -27,14 +27,5 @@ model = dict(
     student_ema=dict(momentum=0.01))
 default_hooks = _base_.dfad_hooks
 train_dataloader = dict(batch_size=128)
-optim_wrapper = dict(
-    student=dict(optimizer=dict(_delete_=True, type='Adam', lr=2e-3)))
-# (The task base floors its cosine at 0.01, SGD's 10 %; Adam's is 2e-4.)
-param_scheduler = dict(
-    student=[
-        dict(
-            type='CosineAnnealingLR',
-            T_max=_base_.max_iters,
-            eta_min=2e-4,
-            by_epoch=False)
-    ])
+optim_wrapper = dict(student=dict(optimizer=_base_.student_adam))
+param_scheduler = dict(student=_base_.student_adam_cosine)
