@@ -46,9 +46,9 @@
 # same generator stream and rounds as the runs above (DAFL's generator
 # never sees the student): final validation 75.0 / 61.4 % for seeds 0 / 1
 # against 69.9 / 49.0 % (test 74.79 / 61.05 % against 70.73 / 49.10 %),
-# no decline; a round costs 1.5-1.65× the CPU. At 300 CPU s (~820
-# rounds): test 71.61 / 39.61 % for seeds 0 / 2 against 70.73 / 35.40 %
-# (docs/fashion_mnist.md).
+# no decline; a round costs 1.5-1.65× the CPU. At 300 CPU s (fewer
+# rounds): test 71.61 / 59.05 / 39.61 % for seeds 0 / 1 / 2 against
+# 70.73 / 49.10 / 35.40 % (docs/fashion_mnist.md).
 # A generator of 16 base channels and batches of 128: the generator is
 # most of a round's cost, and 300 CPU seconds gave 343 rounds at 32
 # channels × 256 (validation 29 % after 135, rising slowly).
