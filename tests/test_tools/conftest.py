@@ -42,6 +42,22 @@ def run_tool(args: List[str], timeout: int = 300,
                           timeout=timeout)
 
 
+def run_dist_train(config: str, args: List[str], timeout: int = 300,
+                   **env) -> subprocess.CompletedProcess:
+    """Run ``tools/dist_train.sh <config> 2 <args>`` (two processes on a
+    free port) in the repository root; stdout and stderr are merged into
+    ``.stdout``."""
+    return run_bounded(
+        ['bash', 'tools/dist_train.sh', str(config), '2', *args],
+        cwd=ROOT,
+        env=tool_env(PYTHON=sys.executable,
+                     PORT=str(process.free_port()),
+                     **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout)
+
 
 @pytest.fixture(scope='session', name='tool_env')
 def tool_env_fixture():

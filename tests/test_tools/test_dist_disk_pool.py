@@ -4,8 +4,6 @@ steps draw from the union of both ranks' shards, and --resume continues
 them."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import torch
 
@@ -13,12 +11,12 @@ from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.utils import unpack_state
 from mmdfkd.utils.pool_format import read_pool
 from tests.conftest import ROOT
-from tests.process import free_port, run_bounded
+from tests.test_tools.conftest import run_dist_train
 from tests.test_tools.test_dist_train import failure
 
 
 def test_ranks_write_disjoint_shards_sample_the_union_and_resume(
-        trained_teacher, tool_env, tmp_path):
+        trained_teacher, tmp_path):
     """Also DeepInversion's (PixelSynthesizer's) train-and-resume on two
     processes, for test_dist_train's pool families: a --resume on 2
     processes continues each rank's shards, the earlier ones untouched."""
@@ -32,27 +30,17 @@ def test_ranks_write_disjoint_shards_sample_the_union_and_resume(
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        return run_bounded(
-            [
-                'bash', 'tools/dist_train.sh',
-                str(config), '2', '--work-dir',
-                str(work_dir), *extra, '--cfg-options',
-                f'model.teacher_ckpt={trained_teacher}',
-                f'train_cfg.max_iters={max_iters}',
-                'train_dataloader.batch_size=16',
-                'train_cfg.val_interval=100',
-                'model.synthesizer.iterations=2',
-                "model.schedule=[('synthesis',1),('student',2)]",
-                'model.synthesizer.pool.type=DiskPool',
-                'model.synthesizer.pool.shard_size=4'
-            ],
-            cwd=ROOT,
-            env=tool_env(PYTHON=sys.executable, PORT=str(free_port()),
-                         PYTHONPATH=str(ROOT)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300)
+        return run_dist_train(config, [
+            '--work-dir',
+            str(work_dir), *extra, '--cfg-options',
+            f'model.teacher_ckpt={trained_teacher}',
+            f'train_cfg.max_iters={max_iters}',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+            'model.synthesizer.iterations=2',
+            "model.schedule=[('synthesis',1),('student',2)]",
+            'model.synthesizer.pool.type=DiskPool',
+            'model.synthesizer.pool.shard_size=4'
+        ], PYTHONPATH=str(ROOT))
 
     proc = run(2)
     assert proc.returncode == 0, failure(proc.stdout)

@@ -1,38 +1,25 @@
 """RDSKD's stage switch and snapshots, and CRD's DDP heads and gathered
 queue, on two CPU processes (gloo) through tools/dist_train.sh."""
-import subprocess
-import sys
-
 import torch
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-from tests.conftest import ROOT
+from tests.test_tools.conftest import run_dist_train
 from tests.test_tools.test_dist_train import failure
-from tests.process import free_port, run_bounded
 
 
-def dist_train(config, work_dir, tool_env, options, *extra):
-    port = free_port()
-    return run_bounded(
-        [
-            'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-            str(work_dir), *extra, '--cfg-options', *options
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(port)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+def dist_train(config, work_dir, options, *extra):
+    return run_dist_train(
+        config, ['--work-dir',
+                 str(work_dir), *extra, '--cfg-options', *options])
 
 
 def test_rdskd_two_stages_on_two_processes_with_resume(
-        trained_teacher, tool_env, tmp_path):
+        trained_teacher, tmp_path):
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
         return dist_train(
-            'configs/rdskd_digits.py', work_dir, tool_env, [
+            'configs/rdskd_digits.py', work_dir, [
                 f'model.teacher_ckpt={trained_teacher}',
                 f'train_cfg.max_iters={max_iters}',
                 'train_dataloader.batch_size=16',
@@ -72,9 +59,9 @@ def test_rdskd_two_stages_on_two_processes_with_resume(
     assert torch.equal(states[1][snap], states[3][snap])
 
 
-def test_kd_crd_on_two_processes(trained_teacher, tool_env, tmp_path):
+def test_kd_crd_on_two_processes(trained_teacher, tmp_path):
     work_dir = tmp_path / 'run'
-    proc = dist_train('configs/kd_crd_digits.py', work_dir, tool_env, [
+    proc = dist_train('configs/kd_crd_digits.py', work_dir, [
         f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=2',
         'train_dataloader.batch_size=8', 'train_cfg.val_interval=100',
         'default_hooks.checkpoint.interval=2'

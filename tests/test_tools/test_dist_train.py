@@ -1,13 +1,11 @@
 """tools/dist_train.sh: two CPU processes (gloo) through torchrun."""
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
-from tests.process import free_port, run_bounded
+from tests.test_tools.conftest import run_dist_train
 
 
 def failure(out: str) -> str:
@@ -17,24 +15,15 @@ def failure(out: str) -> str:
 
 
 @pytest.fixture(scope='module')
-def dist_run(trained_teacher, tool_env, tmp_path_factory):
-    port = free_port()
+def dist_run(trained_teacher, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('dist') / 'run'
-    proc = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh', 'configs/dfad_digits.py', '2',
-            '--work-dir',
-            str(work_dir), '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=2',
-            'train_dataloader.batch_size=16', 'train_cfg.val_interval=2',
-            'default_hooks.logger.interval=1'
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(port)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+    proc = run_dist_train('configs/dfad_digits.py', [
+        '--work-dir',
+        str(work_dir), '--cfg-options',
+        f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=2',
+        'train_dataloader.batch_size=16', 'train_cfg.val_interval=2',
+        'default_hooks.logger.interval=1'
+    ])
     return proc, work_dir
 
 
@@ -86,7 +75,7 @@ POOL_CONFIGS = {
 
 @pytest.mark.parametrize('config', sorted(POOL_CONFIGS))
 def test_pool_families_train_and_resume_on_two_processes(
-        config, trained_teacher, tool_env, tmp_path):
+        config, trained_teacher, tmp_path):
     """Every pool-based family trains on 2 processes, and a --resume on 2
     processes restores pool, bank and synthesizer state and continues
     (DeepInversion: test_dist_disk_pool.py)."""
@@ -95,25 +84,16 @@ def test_pool_families_train_and_resume_on_two_processes(
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        port = free_port()
-        return run_bounded(
-            [
-                'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-                str(work_dir), *extra, '--cfg-options',
-                f'model.teacher_ckpt={trained_teacher}',
-                f'train_cfg.max_iters={max_iters}',
-                'train_dataloader.batch_size=16',
-                'train_cfg.val_interval=100',
-                'default_hooks.checkpoint.interval=1',
-                "model.schedule=[('synthesis',1),('student',2)]",
-                *POOL_CONFIGS[config]
-            ],
-            cwd=ROOT,
-            env=tool_env(PYTHON=sys.executable, PORT=str(port)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300)
+        return run_dist_train(config, [
+            '--work-dir',
+            str(work_dir), *extra, '--cfg-options',
+            f'model.teacher_ckpt={trained_teacher}',
+            f'train_cfg.max_iters={max_iters}',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+            'default_hooks.checkpoint.interval=1',
+            "model.schedule=[('synthesis',1),('student',2)]",
+            *POOL_CONFIGS[config]
+        ])
 
     first = run(2)
     assert first.returncode == 0, failure(first.stdout)
@@ -130,8 +110,7 @@ def test_pool_families_train_and_resume_on_two_processes(
         assert synth['memory_bank']['filled'] == 3 * 16
 
 
-def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
-                                     free_port):
+def test_a_failing_rank_ends_the_job(trained_teacher, tmp_path):
     """One rank raises while the other waits in a collective: the job must
     end with an error (and the rank's message), not hang in a barrier."""
     config = tmp_path / 'fails.py'
@@ -141,27 +120,18 @@ def test_a_failing_rank_ends_the_job(trained_teacher, tool_env, tmp_path,
         "'tests.test_tools.failing_rank_hook'], "
         "allow_failed_imports=False)\n"
         "custom_hooks = [dict(type='FailOnRankHook', rank=1)]\n")
-    proc = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh',
-            str(config), '2', '--work-dir',
-            str(tmp_path / 'run'), '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=4',
-            'train_dataloader.batch_size=8', 'train_cfg.val_interval=100'
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(free_port),
-                     PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=240)
+    proc = run_dist_train(config, [
+        '--work-dir',
+        str(tmp_path / 'run'), '--cfg-options',
+        f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=4',
+        'train_dataloader.batch_size=8', 'train_cfg.val_interval=100'
+    ], timeout=240, PYTHONPATH=str(ROOT))
     assert proc.returncode != 0
     assert 'deliberate failure on rank 1' in proc.stdout
 
 
-def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
-                                                   tool_env):
+def test_second_run_into_a_finished_run_is_refused(dist_run,
+                                                   trained_teacher):
     """The reported case: `tools/dist_train.sh configs/dfq_digits.py 2` in
     the work dir of a finished run replaced its student.pth and moved
     last_checkpoint back. Every rank now refuses before building anything;
@@ -170,19 +140,12 @@ def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
     assert proc.returncode == 0, failure(proc.stdout)
     student = (work_dir / 'student' / 'student.pth').read_bytes()
     marker = (work_dir / 'last_checkpoint').read_text()
-    again = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh', 'configs/dfq_digits.py', '2',
-            '--work-dir', str(work_dir), '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=1',
-            'train_dataloader.batch_size=16'
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(free_port())),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+    again = run_dist_train('configs/dfq_digits.py', [
+        '--work-dir',
+        str(work_dir), '--cfg-options',
+        f'model.teacher_ckpt={trained_teacher}', 'train_cfg.max_iters=1',
+        'train_dataloader.batch_size=16'
+    ])
     assert again.returncode != 0
     assert 'WorkDirInUseError' in again.stdout
     assert 'Iter(train)' not in again.stdout
@@ -190,8 +153,7 @@ def test_second_run_into_a_finished_run_is_refused(dist_run, trained_teacher,
     assert (work_dir / 'last_checkpoint').read_text() == marker
 
 
-def test_replay_pool_per_rank_trains_and_resumes(trained_teacher, tool_env,
-                                                 tmp_path):
+def test_replay_pool_per_rank_trains_and_resumes(trained_teacher, tmp_path):
     """An online generator's replay pool on 2 processes: each rank keeps
     its own (8 images per student step: half the global 16), the
     checkpoint holds rank 0's, and --resume continues from it."""
@@ -199,25 +161,16 @@ def test_replay_pool_per_rank_trains_and_resumes(trained_teacher, tool_env,
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        return run_bounded(
-            [
-                'bash', 'tools/dist_train.sh', 'configs/dafl_digits.py', '2',
-                '--work-dir',
-                str(work_dir), *extra, '--cfg-options',
-                f'model.teacher_ckpt={trained_teacher}',
-                f'train_cfg.max_iters={max_iters}',
-                'train_dataloader.batch_size=16',
-                'train_cfg.val_interval=100',
-                'default_hooks.checkpoint.interval=1',
-                "model.schedule=[('generator',1),('student',2)]",
-                'model.synthesizer.replay.max_size=40'
-            ],
-            cwd=ROOT,
-            env=tool_env(PYTHON=sys.executable, PORT=str(free_port())),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300)
+        return run_dist_train('configs/dafl_digits.py', [
+            '--work-dir',
+            str(work_dir), *extra, '--cfg-options',
+            f'model.teacher_ckpt={trained_teacher}',
+            f'train_cfg.max_iters={max_iters}',
+            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+            'default_hooks.checkpoint.interval=1',
+            "model.schedule=[('generator',1),('student',2)]",
+            'model.synthesizer.replay.max_size=40'
+        ])
 
     def pool(name):
         state = load_untrusted_checkpoint(str(work_dir / name))

@@ -1,37 +1,25 @@
 """A segmentation data-free run (DDAD, DeepLabV3 teacher and student) on
 two CPU processes (gloo) through tools/dist_train.sh."""
-import subprocess
-import sys
-
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-from tests.conftest import ROOT
 from tests.test_models.seg_nets import random_street_teacher, tiny_scenes
-from tests.process import run_bounded
+from tests.test_tools.conftest import run_dist_train
 
 
-def test_seg_ddad_on_two_processes(tool_env, free_port, tmp_path):
+def test_seg_ddad_on_two_processes(tmp_path):
     root = tiny_scenes(tmp_path / 'scenes')
     teacher = random_street_teacher(tmp_path / 'teacher.pth')
     work_dir = tmp_path / 'run'
-    proc = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh',
-            'configs/ddad_deeplabv3_street_scenes.py', '2', '--work-dir',
-            str(work_dir), '--cfg-options', f'model.teacher_ckpt={teacher}',
-            f'val_dataloader.dataset.data_root={root}',
-            f'test_dataloader.dataset.data_root={root}',
-            'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-            'train_dataloader.batch_size=4', 'generator.img_size=32',
-            'model.synthesizer.generator.img_size=32',
-            "model.schedule=[('student',1),('generator',1)]",
-            'default_hooks.logger.interval=1'
-        ],
-        cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable, PORT=str(free_port)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+    proc = run_dist_train('configs/ddad_deeplabv3_street_scenes.py', [
+        '--work-dir',
+        str(work_dir), '--cfg-options', f'model.teacher_ckpt={teacher}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'train_dataloader.batch_size=4', 'generator.img_size=32',
+        'model.synthesizer.generator.img_size=32',
+        "model.schedule=[('student',1),('generator',1)]",
+        'default_hooks.logger.interval=1'
+    ])
     out = proc.stdout
     assert proc.returncode == 0, out[-6000:]
     assert 'Distributed training: True' in out

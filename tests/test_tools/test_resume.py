@@ -22,6 +22,7 @@ import torch
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
 from tests.process import run_bounded
+from tests.test_tools.conftest import run_dist_train
 
 CONFIG = 'configs/dfq_digits.py'
 MAX_ITERS = 12
@@ -224,8 +225,7 @@ def test_final_checkpoints_equal(runs):
 
 
 def test_two_processes_save_and_restore_every_rank(trained_teacher,
-                                                   tool_env, free_port,
-                                                   tmp_path):
+                                                   tool_env, tmp_path):
     """tools/stress_dist.py with one run, different seeds per rank: the
     checkpoint keeps both ranks' (different) RNG states; a two-process
     ``--resume`` gives each rank back its own (the training itself draws
@@ -258,15 +258,11 @@ def test_two_processes_save_and_restore_every_rank(trained_teacher,
     assert rng['world_size'] == 2 and len(rng['ranks']) == 2
     assert not torch.equal(rng['ranks'][0]['torch'], rng['ranks'][1]['torch'])
 
-    proc = run_bounded(
-        [
-            'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
-            str(work_dir), '--resume', '--cfg-options', *common,
-            'train_cfg.max_iters=3'
-        ],
-        cwd=ROOT, env=tool_env(PYTHON=sys.executable, PORT=str(free_port)),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=TIMEOUT)
+    proc = run_dist_train(CONFIG, [
+        '--work-dir',
+        str(work_dir), '--resume', '--cfg-options', *common,
+        'train_cfg.max_iters=3'
+    ], timeout=TIMEOUT)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert 'resumed epoch: 0, iter: 2' in proc.stdout
     after = load_untrusted_checkpoint(str(work_dir / 'iter_3.pth'))
