@@ -24,7 +24,10 @@ Written under ``--work-dir``:
 Rounds (``--rounds``): ``probe`` (default) times each method for
 ``--probe-seconds`` first and plans ``budget / seconds per round`` (a
 staged schedule, RDSKD's, is timed stage by stage and its stages' costs
-weighted by their shares of the rounds);
+weighted by their shares of the rounds; a method whose rounds grow dearer
+as it runs, CMI's as its memory bank and pool fill, can be stopped by the
+budget before its schedule ends, which the summary says, and ``--rounds``
+sets its length by hand);
 ``config`` keeps each config's own length; an integer gives every method
 that many; a ``summary.json`` of an earlier report repeats its planned
 rounds per method (before/after comparisons with equal work).
