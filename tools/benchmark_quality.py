@@ -22,7 +22,12 @@ Written under ``--work-dir``:
 - ``synthetic_grids.png``: each method's latest synthesized batch.
 
 Rounds (``--rounds``): ``probe`` (default) times each method for
-``--probe-seconds`` first and plans ``budget / seconds per round``;
+``--probe-seconds`` first and plans ``budget / seconds per round`` (a
+staged schedule, RDSKD's, is timed stage by stage and its stages' costs
+weighted by their shares of the rounds; a method whose rounds grow dearer
+as it runs, CMI's as its memory bank and pool fill, can be stopped by the
+budget before its schedule ends, which the summary says, and ``--rounds``
+sets its length by hand);
 ``config`` keeps each config's own length; an integer gives every method
 that many; a ``summary.json`` of an earlier report repeats its planned
 rounds per method (before/after comparisons with equal work).
@@ -58,7 +63,7 @@ from mmengine.config import Config, DictAction
 from mmdfkd.benchmark.quality_report import (METRIC, grid_figure,
                                              markdown_table, method_row,
                                              plot_curves)
-from mmdfkd.benchmark.rounds import scale_rounds
+from mmdfkd.benchmark.rounds import scale_rounds, single_stage, stage_shares
 from mmdfkd.engine import build_runner
 from mmdfkd.engine.work_dir import earlier_run
 from mmdfkd.tasks import TASKS
@@ -94,8 +99,9 @@ def parse_args(argv=None):
         '(default: %(default)s)')
     parser.add_argument(
         '--probe-seconds', type=float,
-        help='length of the timing run of --rounds probe (default: a '
-        'tenth of the budget, at most 60)')
+        help='length of the timing run of --rounds probe, of each stage '
+        'of a staged schedule (default: a tenth of the budget, at most '
+        '60)')
     parser.add_argument(
         '--val-points', type=int, default=20,
         help='validations per run (default: %(default)s)')
@@ -141,8 +147,10 @@ def parse_args(argv=None):
                                             args.task))
     earlier = [
         osp.relpath(d, args.work_dir) for m in args.methods
-        for d in (osp.join(args.work_dir, m),
-                  osp.join(args.work_dir, m, 'probe')) if earlier_run(d)
+        for d in [osp.join(args.work_dir, m),
+                  osp.join(args.work_dir, m, 'probe')] +
+        sorted(glob.glob(osp.join(args.work_dir, m, 'probe', 'stage_*')))
+        if earlier_run(d)
     ]
     if earlier and not args.overwrite:
         # before the teacher is evaluated: nothing is computed in vain
@@ -331,11 +339,40 @@ def run_config(config: str, teacher_ckpt: str, args, rounds=None,
 def probe_rounds(name: str, config: str, teacher_ckpt: str, args,
                  env: dict) -> dict:
     """Time rounds of the method for ``--probe-seconds``; plan the rounds
-    that fit the budget."""
+    that fit the budget. A staged schedule (RDSKD) is timed stage by stage,
+    ``--probe-seconds`` each, and its rounds cost the stages' costs
+    weighted by their shares of the run."""
+    cfg = run_config(config, teacher_ckpt, args, probe=True)
     work_dir = osp.join(args.work_dir, name, 'probe')
+    shares = stage_shares(cfg)
+    if shares is None:
+        timed = time_rounds(cfg, work_dir, args, env)
+        per_round = timed['seconds_per_round']
+    else:
+        stages = [
+            dict(share=share, **time_rounds(
+                single_stage(cfg, i), osp.join(work_dir, f'stage_{i}'),
+                args, env)) for i, share in enumerate(shares) if share > 0
+        ]
+        per_round = sum(s['share'] * s['seconds_per_round'] for s in stages)
+        loads = [s['load'] for s in stages]
+        timed = dict(
+            rounds=sum(s['rounds'] for s in stages),
+            seconds=sum(s['seconds'] for s in stages),
+            cpu_seconds=sum(s['cpu_seconds'] for s in stages),
+            load=dict(mean=sum(x['mean'] for x in loads) / len(loads),
+                      max=max(x['max'] for x in loads),
+                      start=loads[0]['start'], end=loads[-1]['end']),
+            stages=stages)
+    return dict(timed, clock=args.clock, seconds_per_round=per_round,
+                planned=max(1, int(args.budget / per_round)))
+
+
+def time_rounds(cfg: Config, work_dir: str, args, env: dict) -> dict:
+    """Run a probe config in ``work_dir``; its rounds and seconds."""
     os.makedirs(work_dir, exist_ok=True)
     cfg_path = osp.join(work_dir, 'config.py')
-    run_config(config, teacher_ckpt, args, probe=True).dump(cfg_path)
+    cfg.dump(cfg_path)
     run = train(cfg_path, work_dir, env, args.overwrite)
     if run['returncode']:
         raise RuntimeError(f'probe failed: {log_tail(run["log"])}')
@@ -347,10 +384,8 @@ def probe_rounds(name: str, config: str, teacher_ckpt: str, args,
     per_round = ((curve[key] - first) / (done - 1) if done > 1 else
                  curve[key])
     return dict(rounds=done, seconds=curve['seconds'],
-                cpu_seconds=curve['cpu_seconds'], clock=args.clock,
-                seconds_per_round=per_round,
-                planned=max(1, int(args.budget / per_round)),
-                load=run['load'])
+                cpu_seconds=curve['cpu_seconds'],
+                seconds_per_round=per_round, load=run['load'])
 
 
 def latest_grid(work_dir: str):

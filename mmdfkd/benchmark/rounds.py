@@ -1,6 +1,8 @@
 """Give a distillation config another number of rounds (runner
-iterations), its schedules stretched to match."""
-from typing import Any
+iterations), its schedules stretched to match; split a staged schedule
+into its stages (a round of each stage costs what it costs)."""
+import copy
+from typing import Any, List, Optional
 
 from mmengine.config import Config
 
@@ -73,3 +75,45 @@ def scale_rounds(cfg: Config, rounds: int) -> Config:
     if model.get('warmup_rounds'):
         model['warmup_rounds'] = _scale(model['warmup_rounds'], factor)
     return cfg
+
+
+def _stages(cfg: Config) -> Optional[list]:
+    schedule = (cfg.get('model') or {}).get('schedule')
+    if (isinstance(schedule, (list, tuple)) and len(schedule) > 1
+            and all(isinstance(s, dict) for s in schedule)):
+        return list(schedule)
+    return None
+
+
+def stage_shares(cfg: Config) -> Optional[List[float]]:
+    """The share of the rounds each stage of ``model.schedule`` runs (the
+    last stage runs to ``train_cfg.max_iters``), or None for a schedule of
+    one stage. ``scale_rounds`` keeps the shares.
+
+    RDSKD trains the generator alone and then the student alone: their
+    rounds cost different times, so a budget is planned from each
+    stage's cost weighted by its share, not from the first stage's.
+    """
+    stages = _stages(cfg)
+    if stages is None:
+        return None
+    total = cfg.train_cfg.max_iters
+    shares, left = [], total
+    for stage in stages[:-1]:
+        rounds = min(int(stage['rounds']), left)
+        shares.append(rounds / total)
+        left -= rounds
+    return shares + [left / total]
+
+
+def single_stage(cfg: Config, index: int) -> Config:
+    """A copy of ``cfg`` that runs stage ``index`` of its staged
+    ``model.schedule`` in every round (to time that stage's rounds)."""
+    stages = _stages(cfg)
+    if stages is None or not 0 <= index < len(stages):
+        raise ValueError(f'no stage {index} in model.schedule '
+                         f'{(cfg.get("model") or {}).get("schedule")!r}')
+    stage = {k: v for k, v in stages[index].items() if k != 'rounds'}
+    out = copy.deepcopy(cfg)
+    out.model.schedule = [stage]
+    return out

@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmdfkd.benchmark.rounds import scale_rounds
+from mmdfkd.benchmark.rounds import scale_rounds, single_stage, stage_shares
 from tests.conftest import load_cfg
 
 
@@ -61,3 +61,24 @@ def test_bad_arguments():
         scale_rounds(Config(dict(train_cfg=dict(max_epochs=3))), 10)
     with pytest.raises(ValueError, match='rounds'):
         scale_rounds(load_cfg('configs/dfq_digits.py'), 0)
+
+
+def test_stage_shares_and_single_stage():
+    cfg = load_cfg('configs/rdskd_digits.py')  # 600 G + 1800 S rounds
+    assert stage_shares(cfg) == [0.25, 0.75]
+    scale_rounds(cfg, 1200)
+    assert stage_shares(cfg) == [0.25, 0.75]  # scaling keeps the shares
+    generator_only = single_stage(cfg, 0)
+    (stage, ) = generator_only.model.schedule
+    assert 'rounds' not in stage  # it runs every round
+    assert [tuple(p) for p in stage['phases']] == [('generator', 1)]
+    (stage, ) = single_stage(cfg, 1).model.schedule
+    assert stage['eval_modules'] == cfg.model.schedule[1]['eval_modules']
+    assert len(cfg.model.schedule) == 2  # the original is unchanged
+    # a stage longer than the run: the last one gets no rounds
+    cfg.model.schedule[0]['rounds'] = 5000
+    assert stage_shares(cfg) == [1.0, 0.0]
+    # one stage, or (phase, count) entries: nothing to split
+    assert stage_shares(load_cfg('configs/dfad_digits.py')) is None
+    with pytest.raises(ValueError, match='no stage 0'):
+        single_stage(load_cfg('configs/dfad_digits.py'), 0)

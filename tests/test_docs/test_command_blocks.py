@@ -23,11 +23,11 @@ What runs fully and what only as a dry run: every command runs fully
 match a prefix of :data:`REPEATS`, which run with the tool's own dry run
 appended instead. In docs/fashion_mnist.md that is
 ``tools/benchmark_quality.py``: its first ``fmnist`` command and its
-``fmnist-lenet`` command train, test and report for real (DFAD, 2 rounds),
-and the later ``fmnist`` commands, with their own methods, budgets and
-work dirs, run ``--dry-run`` (the teacher loaded, each named method's
-config built as the report runs it, with its runner, and its training and
-validation data drawn; nothing trained).
+first ``fmnist-lenet`` command train, test and report for real (DFAD, 2
+rounds), and the later commands of each task, with their own methods,
+budgets, options and work dirs, run ``--dry-run`` (the teacher loaded,
+each named method's config built as the report runs it, with its runner,
+and its training and validation data drawn; nothing trained).
 """
 import glob
 import os
@@ -176,6 +176,7 @@ SHORTER: List[Tuple[str, str]] = [
 #: second and later commands of a document that it matches: equivalent runs
 #: of one tool, checked by its dry run once the first has run fully.
 REPEATS: Dict[str, str] = {
+    'python tools/benchmark_quality.py fmnist-lenet': '--dry-run',
     'python tools/benchmark_quality.py fmnist': '--dry-run',
 }
 #: What only a config example assigns at the top level.
@@ -358,14 +359,20 @@ def test_repeats_run_the_dry_run_after_a_full_first_run():
     later, used = shortened(
         'python tools/benchmark_quality.py fmnist-lenet --methods dafl\n'
         'python tools/benchmark_quality.py fmnist --methods zskt \\\n'
-        '    --budget 300\n', seen)
+        '    --budget 300\n'
+        'python tools/benchmark_quality.py fmnist-lenet --methods dafl '
+        '--rounds 9\n', seen)
     assert later.splitlines() == [
         'python tools/benchmark_quality.py fmnist-lenet --methods dafl '
         + _QUALITY,
         'python tools/benchmark_quality.py fmnist --methods zskt '
-        '--budget 300 --dry-run']
+        '--budget 300 --dry-run',
+        # each task's first command trains, its later ones dry-run
+        'python tools/benchmark_quality.py fmnist-lenet --methods dafl '
+        '--rounds 9 --dry-run']
     assert used == ['python tools/benchmark_quality.py fmnist-lenet',
-                    'python tools/benchmark_quality.py fmnist']
+                    'python tools/benchmark_quality.py fmnist',
+                    'python tools/benchmark_quality.py fmnist-lenet']
 
 
 def commands(doc: str) -> int:
