@@ -59,6 +59,27 @@ def run_dist_train(config: str, args: List[str], timeout: int = 300,
         timeout=timeout)
 
 
+def dist_train(config: str, work_dir, options: List[str], *extra: str,
+               **env) -> subprocess.CompletedProcess:
+    """:func:`run_dist_train` into ``work_dir`` with ``--cfg-options
+    options``; ``extra`` flags (``--resume``) go before them."""
+    return run_dist_train(
+        config,
+        ['--work-dir', str(work_dir), *extra, '--cfg-options', *options],
+        **env)
+
+
+def short_run(teacher_ckpt: str, max_iters: int) -> List[str]:
+    """Options of the two-process train-then-resume tests: ``max_iters``
+    rounds of 16-image batches (8 per rank) from the given teacher, no
+    validation."""
+    return [
+        f'model.teacher_ckpt={teacher_ckpt}',
+        f'train_cfg.max_iters={max_iters}', 'train_dataloader.batch_size=16',
+        'train_cfg.val_interval=100'
+    ]
+
+
 @pytest.fixture(scope='session', name='tool_env')
 def tool_env_fixture():
     return tool_env

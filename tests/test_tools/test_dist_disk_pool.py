@@ -11,7 +11,7 @@ from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.utils import unpack_state
 from mmdfkd.utils.pool_format import read_pool
 from tests.conftest import ROOT
-from tests.test_tools.conftest import run_dist_train
+from tests.test_tools.conftest import dist_train, short_run
 from tests.test_tools.test_dist_train import failure
 
 
@@ -30,17 +30,13 @@ def test_ranks_write_disjoint_shards_sample_the_union_and_resume(
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        return run_dist_train(config, [
-            '--work-dir',
-            str(work_dir), *extra, '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}',
-            f'train_cfg.max_iters={max_iters}',
-            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+        return dist_train(config, work_dir, [
+            *short_run(trained_teacher, max_iters),
             'model.synthesizer.iterations=2',
             "model.schedule=[('synthesis',1),('student',2)]",
             'model.synthesizer.pool.type=DiskPool',
             'model.synthesizer.pool.shard_size=4'
-        ], PYTHONPATH=str(ROOT))
+        ], *extra, PYTHONPATH=str(ROOT))
 
     proc = run(2)
     assert proc.returncode == 0, failure(proc.stdout)

@@ -3,14 +3,8 @@ queue, on two CPU processes (gloo) through tools/dist_train.sh."""
 import torch
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-from tests.test_tools.conftest import run_dist_train
+from tests.test_tools.conftest import dist_train, short_run
 from tests.test_tools.test_dist_train import failure
-
-
-def dist_train(config, work_dir, options, *extra):
-    return run_dist_train(
-        config, ['--work-dir',
-                 str(work_dir), *extra, '--cfg-options', *options])
 
 
 def test_rdskd_two_stages_on_two_processes_with_resume(
@@ -20,10 +14,7 @@ def test_rdskd_two_stages_on_two_processes_with_resume(
     def run(max_iters, *extra):
         return dist_train(
             'configs/rdskd_digits.py', work_dir, [
-                f'model.teacher_ckpt={trained_teacher}',
-                f'train_cfg.max_iters={max_iters}',
-                'train_dataloader.batch_size=16',
-                'train_cfg.val_interval=100',
+                *short_run(trained_teacher, max_iters),
                 'default_hooks.checkpoint.interval=1',
                 'default_hooks.checkpoint.max_keep_ckpts=-1',
                 'model.schedule.0.rounds=2',

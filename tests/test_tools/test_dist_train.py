@@ -5,7 +5,7 @@ import pytest
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
-from tests.test_tools.conftest import run_dist_train
+from tests.test_tools.conftest import dist_train, run_dist_train, short_run
 
 
 def failure(out: str) -> str:
@@ -84,16 +84,12 @@ def test_pool_families_train_and_resume_on_two_processes(
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        return run_dist_train(config, [
-            '--work-dir',
-            str(work_dir), *extra, '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}',
-            f'train_cfg.max_iters={max_iters}',
-            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+        return dist_train(config, work_dir, [
+            *short_run(trained_teacher, max_iters),
             'default_hooks.checkpoint.interval=1',
             "model.schedule=[('synthesis',1),('student',2)]",
             *POOL_CONFIGS[config]
-        ])
+        ], *extra)
 
     first = run(2)
     assert first.returncode == 0, failure(first.stdout)
@@ -161,16 +157,12 @@ def test_replay_pool_per_rank_trains_and_resumes(trained_teacher, tmp_path):
     work_dir = tmp_path / 'run'
 
     def run(max_iters, *extra):
-        return run_dist_train('configs/dafl_digits.py', [
-            '--work-dir',
-            str(work_dir), *extra, '--cfg-options',
-            f'model.teacher_ckpt={trained_teacher}',
-            f'train_cfg.max_iters={max_iters}',
-            'train_dataloader.batch_size=16', 'train_cfg.val_interval=100',
+        return dist_train('configs/dafl_digits.py', work_dir, [
+            *short_run(trained_teacher, max_iters),
             'default_hooks.checkpoint.interval=1',
             "model.schedule=[('generator',1),('student',2)]",
             'model.synthesizer.replay.max_size=40'
-        ])
+        ], *extra)
 
     def pool(name):
         state = load_untrusted_checkpoint(str(work_dir / name))
