@@ -46,10 +46,12 @@ model = dict(
         num_negatives=4096),
     schedule=[('synthesis', 1), ('student', 40)])
 # a round (20 synthesis steps, 40 student steps) costs ~11 CPU seconds at
-# first and 16-17 once the memory bank and the pool have grown: ~12
-# minutes of one core. Measured: 82.52 % test, 0.894 of the teacher, at
-# 850 CPU s where the budget stopped 54 of 79 rounds; 82.95 %, 0.899,
-# with 72 rounds run to the end in 1,136 CPU s (docs/fashion_mnist.md).
+# first and 16-19 once the memory bank holds the 4,096 negatives (its
+# contrastive term, profiled): ~12 minutes of one core. Measured: 82.52 %
+# test, 0.894 of the teacher, at 850 CPU s where the budget stopped 54 of
+# 79 rounds; 82.95 %, 0.899, with 72 rounds run to the end in 1,136 CPU s;
+# seeds 1 / 2: 80.84 % (0.8756) / 82.13 % (0.890, 66 rounds in 1,200 CPU
+# s) (docs/fashion_mnist.md).
 max_iters = 52
 param_scheduler = dict(student=[
     dict(type='CosineAnnealingLR', T_max=max_iters, eta_min=0.005,
