@@ -25,7 +25,7 @@ Rounds (``--rounds``): ``probe`` (default) times each method for
 ``--probe-seconds`` first and plans ``budget / seconds per round`` (a
 staged schedule, RDSKD's, is timed stage by stage and its stages' costs
 weighted by their shares of the rounds; a method whose rounds grow dearer
-as it runs, CMI's as its memory bank and pool fill, can be stopped by the
+as it runs, CMI's while its memory bank fills, can be stopped by the
 budget before its schedule ends, which the summary says, and ``--rounds``
 sets its length by hand);
 ``config`` keeps each config's own length; an integer gives every method
