@@ -463,6 +463,10 @@ def dry_run(args, task) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Config.fromfile(osp.join(ROOT, task.teacher_config))
         cfg.work_dir = osp.join(tmp, 'teacher')
+        # mmengine keeps one visualizer per experiment name and process,
+        # and names a run by its start second: a runner of a later dry run
+        # in this process would get this one's, whose folder is gone
+        cfg.experiment_name = f'dry_run_{osp.basename(tmp)}_teacher'
         cfg.load_from = ckpt if found else None
         cfg.log_level = 'WARNING'
         drawn = set()
@@ -480,6 +484,7 @@ def dry_run(args, task) -> dict:
                            probe=True)
             cfg = run_config(config, ckpt if found else None, args, rounds)
             cfg.work_dir = osp.join(tmp, name)
+            cfg.experiment_name = f'dry_run_{osp.basename(tmp)}_{name}'
             cfg.log_level = 'WARNING'
             first_batches(build_runner(cfg), cfg,
                           ('train_dataloader', 'val_dataloader'), drawn)
