@@ -279,6 +279,9 @@ def evaluate(cfg: Config, work_dir: str, checkpoint: str,
     """Accuracy (%) of ``checkpoint`` on the config's val / test loaders."""
     cfg = cfg.copy()
     cfg.work_dir = work_dir
+    # its own visualizer: one started in the same second under the same
+    # name would write into another evaluation's folder (see dry_run)
+    cfg.experiment_name = '_'.join(osp.normpath(work_dir).split(os.sep)[-2:])
     cfg.load_from = checkpoint
     cfg.log_level = 'WARNING'
     if cfg.get('default_hooks'):
