@@ -91,8 +91,13 @@ gpu-wheels:
 	@du -sh $(GPU_WHEELS) | awk '{print "$(GPU_WHEELS): " $$1 \
 		" (the device tool carries at most 64 MiB)"}'
 
+# TEST_JOBS pytest workers (pytest-xdist; 1 runs the tests in one
+# process). Each worker takes whole test modules (--dist loadscope), so a
+# module's fixtures, e.g. a trained model, are built once.
+TEST_JOBS ?= 2
 test: env
-	$(PY) -m pytest -q --durations=25 tests
+	$(PY) -m pytest -q --durations=25 \
+		$(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadscope) tests
 
 clean:
 	rm -rf work_dirs

@@ -39,10 +39,11 @@ setup(
         # mmcv is declared apart so that a full (compiled) mmcv already
         # installed is kept; the Makefile installs mmcv-lite when none is.
         'lite': ['mmcv-lite>=2.0.0rc4,<2.2.0'],
-        # flwr for the Flower end-to-end test (tests/test_federated),
-        # torchao for tools/quantize.py's tests
-        'tests': ['pytest', 'tensorboard', 'flwr>=1.41,<1.42',
-                  'torchao>=0.18,<0.19'],
+        # pytest-xdist for `make test`'s workers, flwr for the Flower
+        # end-to-end test (tests/test_federated), torchao for
+        # tools/quantize.py's tests
+        'tests': ['pytest', 'pytest-xdist', 'tensorboard',
+                  'flwr>=1.41,<1.42', 'torchao>=0.18,<0.19'],
         # tools/quantize.py: PT2E quantization (mmdfkd.engine.quantization)
         'quant': ['torchao>=0.18,<0.19'],
         # FedGen's Flower apps (mmdfkd/federated/flower)

@@ -20,6 +20,16 @@ def mmdfkd_scope():
         yield
 
 
+@pytest.fixture(autouse=True, scope='module')
+def mmdfkd_module_scope():
+    """The same for a module's fixtures, which are set up before the first
+    test's own: a module-scoped model is built under the mmdfkd scope
+    whichever module ran before (with ``pytest -n``, any of them)."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdfkd'):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def own_visualizers(request, monkeypatch):
     """Visualizers of one test's runners are its own, as in a process of

@@ -279,6 +279,9 @@ def evaluate(cfg: Config, work_dir: str, checkpoint: str,
     """Accuracy (%) of ``checkpoint`` on the config's val / test loaders."""
     cfg = cfg.copy()
     cfg.work_dir = work_dir
+    # its own visualizer: one started in the same second under the same
+    # name would write into another evaluation's folder (see dry_run)
+    cfg.experiment_name = '_'.join(osp.normpath(work_dir).split(os.sep)[-2:])
     cfg.load_from = checkpoint
     cfg.log_level = 'WARNING'
     if cfg.get('default_hooks'):
@@ -463,6 +466,10 @@ def dry_run(args, task) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Config.fromfile(osp.join(ROOT, task.teacher_config))
         cfg.work_dir = osp.join(tmp, 'teacher')
+        # mmengine keeps one visualizer per experiment name and process,
+        # and names a run by its start second: a runner of a later dry run
+        # in this process would get this one's, whose folder is gone
+        cfg.experiment_name = f'dry_run_{osp.basename(tmp)}_teacher'
         cfg.load_from = ckpt if found else None
         cfg.log_level = 'WARNING'
         drawn = set()
@@ -480,6 +487,7 @@ def dry_run(args, task) -> dict:
                            probe=True)
             cfg = run_config(config, ckpt if found else None, args, rounds)
             cfg.work_dir = osp.join(tmp, name)
+            cfg.experiment_name = f'dry_run_{osp.basename(tmp)}_{name}'
             cfg.log_level = 'WARNING'
             first_batches(build_runner(cfg), cfg,
                           ('train_dataloader', 'val_dataloader'), drawn)

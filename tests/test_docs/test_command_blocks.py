@@ -27,9 +27,14 @@ first ``fmnist-lenet`` command train, test and report for real (DFAD, 2
 rounds), and the later commands of each task, with their own methods,
 budgets, options and work dirs, run ``--dry-run`` (the teacher loaded,
 each named method's config built as the report runs it, with its runner,
-and its training and validation data drawn; nothing trained).
+and its training and validation data drawn; nothing trained). bash
+parses those commands where they stand (:data:`DEFER` records their
+arguments), and the document's dry runs then run in one process, each as
+the tool's ``main(argv)``, after its blocks: a process of their own each
+would spend most of its seconds importing torch and the OpenMMLab stack.
 """
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -114,6 +119,8 @@ SKIPPED: Dict[Tuple[str, str], str] = {
 
 #: Sandbox folder of the tiny Fashion-MNIST files (relative to the copy).
 TINY_FMNIST = 'tiny_fashion_mnist'
+#: The file of a copy where :data:`DEFER` records its commands.
+DEFERRED_FILE = 'doc_dry_runs.txt'
 _DIGITS_ROUNDS = ('--cfg-options train_cfg.max_iters=4 '
                   'train_cfg.val_interval=4 train_dataloader.batch_size=16')
 #: One epoch of 256 Fashion-MNIST training images.
@@ -174,11 +181,19 @@ SHORTER: List[Tuple[str, str]] = [
 ]
 #: :data:`SHORTER` prefix -> options appended, instead of its own, to the
 #: second and later commands of a document that it matches: equivalent runs
-#: of one tool, checked by its dry run once the first has run fully.
+#: of one tool, checked by its dry run once the first has run fully. They
+#: are deferred (:data:`DEFER`), so the prefix must be ``python <tool>``
+#: of a tool with ``main(argv)``.
 REPEATS: Dict[str, str] = {
     'python tools/benchmark_quality.py fmnist-lenet': '--dry-run',
     'python tools/benchmark_quality.py fmnist': '--dry-run',
 }
+#: The shell function a repeat's command line calls instead of running:
+#: it appends the arguments, as bash parsed them, to the file named by
+#: $DOC_DRY_RUNS, one shell-quoted line each (:func:`deferred`).
+DEFER = 'defer_dry_run'
+DEFINE_DEFER = (f'{DEFER}() {{ printf \'%q \' "$@" >> "$DOC_DRY_RUNS"; '
+                'echo >> "$DOC_DRY_RUNS"; }\n')
 #: What only a config example assigns at the top level.
 CONFIG_KEYS = re.compile(r'^(_base_|\w+_dataloader)\s*=', re.M)
 #: Seconds a block may take.
@@ -216,7 +231,7 @@ def shortened(script: str,
     """``script`` with the :data:`SHORTER` options appended to the commands
     they match (the :data:`REPEATS` options to those whose prefix is in
     ``seen``, the prefixes of the document's earlier commands, which it
-    collects), and the prefixes used."""
+    collects, and these deferred), and the prefixes used."""
     seen = set() if seen is None else seen
     lines = re.sub(r'\s*\\\n\s*', ' ', script).splitlines()
     used = []
@@ -228,6 +243,8 @@ def shortened(script: str,
             if command.startswith(prefix):
                 if prefix in seen and prefix in REPEATS:
                     extra = REPEATS[prefix]
+                    start = re.match(r'^(\s*\w+=\S+\s+)*', code).end()
+                    code = f'{code[:start]}{DEFER} {code[start:]}'
                 lines[i] = f'{code.rstrip()} {extra}' + (
                     f' {sep.strip()}{comment}' if sep else '')
                 used.append(prefix)
@@ -270,7 +287,8 @@ def environment(root: str) -> dict:
         PYTHONPATH=root,
         OMP_NUM_THREADS='1',
         MKL_NUM_THREADS='1',
-        PORT=str(free_port()))
+        PORT=str(free_port()),
+        DOC_DRY_RUNS=osp.join(root, DEFERRED_FILE))
     return env
 
 
@@ -300,7 +318,7 @@ def run_block(block: Block, root: str, scripts: List[str],
     env = environment(root)
     if block.lang == 'bash':
         script, _ = shortened(block.text, seen)
-        args = ['bash', '-e', '-c', script]
+        args = ['bash', '-e', '-c', DEFINE_DEFER + script]
     elif CONFIG_KEYS.search(block.text):
         path = osp.join(root, 'configs', '_doc_example.py')
         with open(path, 'w') as f:
@@ -309,13 +327,48 @@ def run_block(block: Block, root: str, scripts: List[str],
     else:
         args = [sys.executable, '-c', '\n'.join(scripts + [block.text])]
         scripts.append(block.text)
+    return run_checked(args, root, env, f'{block}', block.text)
+
+
+def run_checked(args: List[str], root: str, env: dict, where: str,
+                text: str) -> str:
     proc = run_bounded(args, TIMEOUT, cwd=root, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     assert proc.returncode == 0, (
-        f'{block} failed ({proc.returncode}):\n{block.text}\n'
+        f'{where} failed ({proc.returncode}):\n{text}\n'
         f'--- output (end) ---\n{proc.stdout[-6000:]}')
     return proc.stdout
+
+
+#: Runs the deferred commands (argument: the file :data:`DEFER` wrote),
+#: each as its tool's ``main(argv)``, in order, in this one process.
+DEFERRED_RUNS = textwrap.dedent('''
+    import importlib.util
+    import shlex
+    import sys
+    tools = {}
+    for line in open(sys.argv[1]):
+        python, path, *argv = shlex.split(line)
+        if path not in tools:
+            spec = importlib.util.spec_from_file_location(
+                path.replace('/', '_')[:-3], path)
+            tools[path] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(tools[path])
+        print('$', line.strip(), flush=True)
+        tools[path].main(argv)
+''')
+
+
+def deferred(doc: str, root: str) -> Optional[str]:
+    """Run ``doc``'s deferred dry runs, if it has any; their output."""
+    path = osp.join(root, DEFERRED_FILE)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        text = f.read()
+    return run_checked([sys.executable, '-c', DEFERRED_RUNS, path], root,
+                       environment(root), f'{doc}: deferred dry runs', text)
 
 
 def test_skip_and_shorten_lists_match_the_documents():
@@ -365,14 +418,50 @@ def test_repeats_run_the_dry_run_after_a_full_first_run():
     assert later.splitlines() == [
         'python tools/benchmark_quality.py fmnist-lenet --methods dafl '
         + _QUALITY,
-        'python tools/benchmark_quality.py fmnist --methods zskt '
+        f'{DEFER} python tools/benchmark_quality.py fmnist --methods zskt '
         '--budget 300 --dry-run',
         # each task's first command trains, its later ones dry-run
-        'python tools/benchmark_quality.py fmnist-lenet --methods dafl '
-        '--rounds 9 --dry-run']
+        f'{DEFER} python tools/benchmark_quality.py fmnist-lenet '
+        '--methods dafl --rounds 9 --dry-run']
     assert used == ['python tools/benchmark_quality.py fmnist-lenet',
                     'python tools/benchmark_quality.py fmnist',
                     'python tools/benchmark_quality.py fmnist-lenet']
+
+
+def test_deferred_runs_get_the_arguments_bash_parsed(tmp_path):
+    """A repeat's command line is parsed by bash where it stands (its
+    quotes, variables, environment prefix) and runs later, in order, as
+    the tool's main(argv), all of a document's in one process."""
+    tool = tmp_path / 'tools' / 'benchmark_quality.py'
+    tool.parent.mkdir()
+    tool.write_text(textwrap.dedent('''
+        import json, os, sys
+        def main(argv):
+            with open('calls.json', 'a') as f:
+                f.write(json.dumps([os.getpid()] + argv) + '\\n')
+        if __name__ == '__main__':
+            main(sys.argv[1:])
+    '''))
+    seen: set = set()
+    script = ''.join(shortened(text, seen)[0] for text in (
+        'python tools/benchmark_quality.py fmnist --budget 300\n',
+        'X=1 python tools/benchmark_quality.py fmnist \\\n'
+        '    --cfg-options "a.milestones=[80,160]" b=\'c d\'  # note\n'
+        'python tools/benchmark_quality.py fmnist --work-dir $X/y\n'))
+    env = dict(environment(str(tmp_path)), X='w')
+    subprocess.run(['bash', '-e', '-c', DEFINE_DEFER + script],
+                   cwd=tmp_path, env=env, check=True)
+    with open(tmp_path / 'calls.json') as f:  # the first run, in place
+        assert [json.loads(x)[1:] for x in f] == [
+            'fmnist --budget 300'.split() + _QUALITY.split()]
+    deferred('doc', str(tmp_path))
+    with open(tmp_path / 'calls.json') as f:
+        calls = [json.loads(x) for x in f][1:]
+    assert [c[1:] for c in calls] == [
+        ['fmnist', '--cfg-options', 'a.milestones=[80,160]', 'b=c d',
+         '--dry-run'],
+        ['fmnist', '--work-dir', 'w/y', '--dry-run']]
+    assert calls[0][0] == calls[1][0]  # one process
 
 
 def commands(doc: str) -> int:
@@ -389,6 +478,7 @@ def run_document(doc: str, root: str) -> None:
     for block in blocks(doc):
         if block.key not in SKIPPED:
             run_block(block, root, scripts, seen)
+    deferred(doc, root)
 
 
 @pytest.fixture(scope='module')

@@ -3,6 +3,7 @@ through tools/train.py, and the content of what it writes."""
 import importlib.util
 import json
 import os.path as osp
+import time
 
 import cv2
 import pytest
@@ -227,3 +228,28 @@ def test_dry_run_builds_every_method_and_trains_nothing(
         tool.main(['digits', '--methods', 'dfq', '--teacher-ckpt',
                    trained_teacher, '--work-dir', str(work), '--dry-run',
                    '--cfg-options', 'model.teacher.backbone.widths=[8,8,8]'])
+
+
+def test_dry_runs_of_one_second_in_one_process(tool, trained_teacher,
+                                               tmp_path, monkeypatch):
+    """The doc test runs a document's dry runs in one process. mmengine
+    names a run by its start second and keeps one visualizer per name:
+    a later dry run's runner got an earlier one's, whose temporary folder
+    was gone, and failed writing its config there."""
+    from mmengine.runner import runner as runner_module
+
+    class OneSecond:
+        """The time module, every run started in the same second."""
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        def strftime(self, fmt, t=None):
+            return '20261207_000000'
+
+    monkeypatch.setattr(runner_module, 'time', OneSecond())
+    for _ in range(2):
+        out = tool.main(['digits', '--methods', 'dfq', '--rounds', '2',
+                         '--teacher-ckpt', trained_teacher, '--work-dir',
+                         str(tmp_path / 'quality'), '--dry-run'])
+        assert out['methods']['dfq']['rounds_planned'] == 2

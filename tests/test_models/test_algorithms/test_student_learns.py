@@ -11,9 +11,9 @@ def test_dfq_student_learns(trained_teacher, tmp_path):
     cfg.work_dir = str(tmp_path)
     cfg.model.teacher_ckpt = trained_teacher
     cfg.train_dataloader.batch_size = 64
-    cfg.train_cfg.max_iters = 30
+    cfg.train_cfg.max_iters = 60
     cfg.train_cfg.val_interval = 1000
-    cfg.param_scheduler.student[0].T_max = 30
+    cfg.param_scheduler.student[0].T_max = 60
     cfg.default_hooks.logger.interval = 20
     cfg.default_hooks.checkpoint.interval = 1000
     for key in ('synthetic_grid', 'student_export', 'collapse_monitor'):
