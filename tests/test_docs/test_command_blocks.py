@@ -194,6 +194,8 @@ REPEATS: Dict[str, str] = {
 DEFER = 'defer_dry_run'
 DEFINE_DEFER = (f'{DEFER}() {{ printf \'%q \' "$@" >> "$DOC_DRY_RUNS"; '
                 'echo >> "$DOC_DRY_RUNS"; }\n')
+#: A command line's environment assignments (``X=1 Y=2 python ...``).
+ENV_PREFIX = re.compile(r'^(\s*\w+=\S+\s+)*')
 #: What only a config example assigns at the top level.
 CONFIG_KEYS = re.compile(r'^(_base_|\w+_dataloader)\s*=', re.M)
 #: Seconds a block may take.
@@ -237,13 +239,13 @@ def shortened(script: str,
     used = []
     for i, line in enumerate(lines):
         code, sep, comment = line.partition(' #')
-        command = re.sub(r'^(\s*\w+=\S+\s+)*', '', code).strip()
+        start = ENV_PREFIX.match(code).end()
+        command = code[start:].strip()
         command = ' '.join(command.split())
         for prefix, extra in SHORTER:
             if command.startswith(prefix):
                 if prefix in seen and prefix in REPEATS:
                     extra = REPEATS[prefix]
-                    start = re.match(r'^(\s*\w+=\S+\s+)*', code).end()
                     code = f'{code[:start]}{DEFER} {code[start:]}'
                 lines[i] = f'{code.rstrip()} {extra}' + (
                     f' {sep.strip()}{comment}' if sep else '')
