@@ -17,6 +17,14 @@
 # The generator's output is tanh mapped to pixels, not the DFAD authors'
 # tanh + BatchNorm without affine: theirs reached 26 % validation at 30 %
 # of a 300-second run, no better (docs/fashion_mnist.md).
+# A deviation from DFAD, whose generator has the adversarial L1 alone: it
+# also minimises DAFL's information entropy of the teacher's mean
+# prediction over the batch (ClassBalanceLoss, weight 20 as in DFQ). With
+# −L1 alone the generator never synthesised sneakers and ankle boots, and
+# the student got 0 % of them; 300 CPU s, seed 0: final test 29.80 %
+# without, 55.28 % at weight 5, 58.42 % at 20 (seed 1: 62.48 %); DAFL's
+# one-hot term as well: 54.23 %, not kept. With the term every class is
+# synthesised; trousers and pullovers are still not learned.
 _base_ = [
     './_base_/data_free/fashion_mnist_lenet5.py',
     './_base_/methods/dfad.py'
@@ -24,6 +32,9 @@ _base_ = [
 
 model = dict(
     _base_.dfad_model,
+    generator_losses=dict(
+        _base_.dfad_model.generator_losses,
+        balance=dict(type='ClassBalanceLoss', loss_weight=20.0)),
     synthesizer=dict(
         generator=dict(base_channels=16),
         views=dict(type='RandomShift', max_shift=2, flip_prob=0.5)),
