@@ -185,7 +185,7 @@ def distill_here(config: str, work_dir: str, options: dict):
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     hub = runner.message_hub
     return (test_accuracy(runner), hub.get_info('student_checkpoint'),

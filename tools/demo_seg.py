@@ -118,7 +118,7 @@ def main(argv=None):
     cfg.model.teacher_ckpt = teacher_ckpt
     cfg.work_dir = osp.join(args.work_dir, METHOD)
     distill_start = time.time()
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     distill_seconds = time.time() - distill_start
     student_miou = test_miou(runner)

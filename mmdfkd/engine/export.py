@@ -7,9 +7,9 @@ from typing import Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 from torch import nn
 
+from mmdfkd.engine.strict_load import build_runner
 from mmdfkd.models.algorithms.networks import network_cfg
 from mmdfkd.utils import unwrap_model
 
@@ -93,7 +93,7 @@ def train_teacher_weights(cfg: Config, path: str) -> str:
     Raises:
         ValueError: ``cfg`` has no ``TeacherExportHook``.
     """
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     written = runner.message_hub.get_info('teacher_checkpoint')
     if written is None:

@@ -1,7 +1,9 @@
 """What to tell the user when a run is interrupted (Ctrl-C, SIGINT).
 
-An interrupt while MMEngine saves a checkpoint arrives inside
-``Config.pretty_text``, whose bare ``except`` turns it into
+An interrupt while MMEngine saves a checkpoint may arrive inside
+``Config.pretty_text`` (laid out for each checkpoint unless the runner's
+config is a :class:`~mmdfkd.engine.config_text.FormatOnceConfig` whose
+text was laid out before), whose bare ``except`` turns it into
 ``SyntaxError: Failed to format the config file`` followed by the whole
 config (hundreds of lines). :func:`was_interrupted` sees the
 ``KeyboardInterrupt`` behind it; :func:`interrupt_message` says what

@@ -18,6 +18,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.checkpoint import get_state_dict
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
+from mmdfkd.engine.config_text import FormatOnceConfig
 from mmdfkd.models.algorithms import BaseDistiller
 from mmdfkd.utils import unwrap_model
 
@@ -35,7 +36,9 @@ def build_runner(cfg: Config,
 
     A resumed run (``cfg.resume``) keeps MMEngine's resume (weights,
     optimisers, schedulers, counters) after :func:`check_state_fits` has
-    compared the checkpoint's weights with the model.
+    compared the checkpoint's weights with the model. The runner gets the
+    config as a :class:`~mmdfkd.engine.config_text.FormatOnceConfig`: its
+    text is laid out once, not for every copy MMEngine writes.
 
     Args:
         cfg (Config): The config; its ``load_from`` is cleared when it is
@@ -53,7 +56,7 @@ def build_runner(cfg: Config,
     load_from = None if cfg.get('resume') else cfg.get('load_from')
     if load_from:
         cfg.load_from = None
-    runner = (build or Runner.from_cfg)(cfg)
+    runner = (build or Runner.from_cfg)(FormatOnceConfig.of(cfg))
     if cfg.get('resume'):
         resumed = cfg.get('load_from') or find_latest_checkpoint(
             cfg.work_dir)

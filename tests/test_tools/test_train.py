@@ -169,9 +169,11 @@ def test_missing_teacher_checkpoint_fails_at_once(tool, tmp_path):
 
 def test_interrupt_during_checkpoint_save_names_the_intact_one(
         tool, tiny_options, tmp_path):
-    """Ctrl-C while MMEngine formats the config for the second checkpoint
-    (tests/test_tools/interrupt_on_save.py): before, a SyntaxError and the
-    whole config; now three lines naming the intact checkpoint."""
+    """Ctrl-C while MMEngine writes the second checkpoint
+    (tests/test_tools/interrupt_on_save.py): three lines naming the intact
+    checkpoint, not a traceback (nor, as when the interrupt arrived while
+    MMEngine laid out the config text for the checkpoint, a SyntaxError and
+    the whole config: tests/test_engine/test_interrupt.py)."""
     config = tmp_path / 'interrupted.py'
     config.write_text(
         f"_base_ = [{osp.join(ROOT, CONFIG)!r}]\n"

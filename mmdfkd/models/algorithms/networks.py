@@ -1,7 +1,9 @@
 """Build teacher and student networks from mmpretrain / mmseg configs and
 load the teacher's weights."""
+import copy
+import functools
 import os.path as osp
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -22,6 +24,20 @@ def network_cfg(cfg: Union[str, dict]) -> dict:
         return dict(cfg)
     if not isinstance(cfg, str):
         raise TypeError(f'a network is a config dict or path, got {cfg!r}')
+    # a package's config does not change; a file is read again when it did
+    # (or when the working directory did)
+    stamp = None if '::' in cfg else (
+        osp.abspath(cfg), osp.getmtime(cfg) if osp.isfile(cfg) else None)
+    return copy.deepcopy(_model_of_config(cfg, stamp))
+
+
+@functools.lru_cache(maxsize=16)
+def _model_of_config(cfg: str,
+                     stamp: Optional[Tuple[str, Optional[float]]]) -> dict:
+    """The ``model`` of config path ``cfg`` (:func:`network_cfg`), parsed
+    once per ``stamp``: a distiller's build, its checks and its export read
+    each network's config several times, and an mmseg config takes about
+    0.5 CPU s to parse."""
     if '::' in cfg:  # a config shipped inside a package
         from mmengine.hub import get_config
         full = get_config(cfg)
