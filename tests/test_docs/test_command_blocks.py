@@ -32,6 +32,13 @@ parses those commands where they stand (:data:`DEFER` records their
 arguments), and the document's dry runs then run in one process, each as
 the tool's ``main(argv)``, after its blocks: a process of their own each
 would spend most of its seconds importing torch and the OpenMMLab stack.
+
+For the same reason every ``python`` of a document (its commands' and
+its ``python`` blocks') is forked from a zygote that imported torch and
+the copy's mmdfkd once (tests/zygote.py): each command is still a process
+of its own, with its argv, working directory, environment, output and exit
+status; ``python -m`` (torchrun's launcher) and a command whose
+environment differs run the real interpreter.
 """
 import glob
 import json
@@ -50,6 +57,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.fashion_mnist_data import write_fashion_mnist
 from tests.process import free_port, run_bounded
+from tests.zygote import Zygote
 
 DOCS = ['README.md'] + sorted(
     osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
@@ -315,9 +323,9 @@ CONFIG_CHECK = textwrap.dedent('''
 ''')
 
 
-def run_block(block: Block, root: str, scripts: List[str],
-              seen: set) -> str:
-    env = environment(root)
+def run_block(block: Block, root: str, scripts: List[str], seen: set,
+              zygote: Zygote) -> str:
+    env = zygote.env(dict(PORT=str(free_port())))
     if block.lang == 'bash':
         script, _ = shortened(block.text, seen)
         args = ['bash', '-e', '-c', DEFINE_DEFER + script]
@@ -325,9 +333,9 @@ def run_block(block: Block, root: str, scripts: List[str],
         path = osp.join(root, 'configs', '_doc_example.py')
         with open(path, 'w') as f:
             f.write(block.text)
-        args = [sys.executable, '-c', CONFIG_CHECK, path]
+        args = [zygote.python, '-c', CONFIG_CHECK, path]
     else:
-        args = [sys.executable, '-c', '\n'.join(scripts + [block.text])]
+        args = [zygote.python, '-c', '\n'.join(scripts + [block.text])]
         scripts.append(block.text)
     return run_checked(args, root, env, f'{block}', block.text)
 
@@ -362,15 +370,19 @@ DEFERRED_RUNS = textwrap.dedent('''
 ''')
 
 
-def deferred(doc: str, root: str) -> Optional[str]:
-    """Run ``doc``'s deferred dry runs, if it has any; their output."""
+def deferred(doc: str, root: str,
+             zygote: Optional[Zygote] = None) -> Optional[str]:
+    """Run ``doc``'s deferred dry runs, if it has any (in ``zygote``'s
+    ``python`` if given); their output."""
     path = osp.join(root, DEFERRED_FILE)
     if not osp.isfile(path):
         return None
     with open(path) as f:
         text = f.read()
-    return run_checked([sys.executable, '-c', DEFERRED_RUNS, path], root,
-                       environment(root), f'{doc}: deferred dry runs', text)
+    python, env = ((zygote.python, zygote.env()) if zygote else
+                   (sys.executable, environment(root)))
+    return run_checked([python, '-c', DEFERRED_RUNS, path], root, env,
+                       f'{doc}: deferred dry runs', text)
 
 
 def test_skip_and_shorten_lists_match_the_documents():
@@ -477,10 +489,11 @@ def commands(doc: str) -> int:
 def run_document(doc: str, root: str) -> None:
     scripts: List[str] = []
     seen: set = set()
-    for block in blocks(doc):
-        if block.key not in SKIPPED:
-            run_block(block, root, scripts, seen)
-    deferred(doc, root)
+    with Zygote(environment(root)) as zygote:
+        for block in blocks(doc):
+            if block.key not in SKIPPED:
+                run_block(block, root, scripts, seen, zygote)
+        deferred(doc, root, zygote)
 
 
 @pytest.fixture(scope='module')

@@ -1,15 +1,17 @@
 """Helpers for the command-line tools tests: bounded subprocesses in the
 repository root, one thread per process (the test machines are small)."""
+import functools
 import os
 import subprocess
 import sys
-from typing import List
+from typing import List, Optional
 
 import pytest
 
 from tests.conftest import ROOT
 from tests import process
 from tests.process import run_bounded
+from tests.zygote import Zygote
 
 #: Options making any data-free digits config tiny.
 TINY = [
@@ -30,16 +32,19 @@ def tool_env(**extra) -> dict:
 
 
 def run_tool(args: List[str], timeout: int = 300,
+             zygote: Optional[Zygote] = None,
              **env) -> subprocess.CompletedProcess:
-    """Run ``python <args>`` in the repository root; stdout and stderr are
-    merged into ``.stdout``."""
-    return run_bounded([sys.executable, *args],
-                          cwd=ROOT,
-                          env=tool_env(**env),
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          timeout=timeout)
+    """Run ``python <args>`` in the repository root, forked from ``zygote``
+    if given (the ``tool`` fixture's); stdout and stderr are merged into
+    ``.stdout``."""
+    env = tool_env(**env)
+    return run_bounded([zygote.python if zygote else sys.executable, *args],
+                       cwd=ROOT,
+                       env=zygote.env(env) if zygote else env,
+                       stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT,
+                       text=True,
+                       timeout=timeout)
 
 
 def run_dist_train(config: str, args: List[str], timeout: int = 300,
@@ -87,7 +92,10 @@ def tool_env_fixture():
 
 @pytest.fixture(scope='session')
 def tool():
-    return run_tool
+    """:func:`run_tool`, each process forked from one that imported torch
+    and mmdfkd once (tests/zygote.py): ~4 CPU s of imports a run less."""
+    with Zygote(tool_env()) as zygote:
+        yield functools.partial(run_tool, zygote=zygote)
 
 
 @pytest.fixture(scope='session')

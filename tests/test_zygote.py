@@ -1,0 +1,123 @@
+"""The tests' fork server runs a ``python`` command as the interpreter
+would, in a fresh fork per command, and hands the rest to the real one."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.test_process import alive
+from tests.zygote import Zygote
+
+SCRIPT = '''
+import atexit, json, os, sys
+state = sys.modules.get('json')
+print(json.dumps(dict(
+    name=__name__, file=__file__, argv=sys.argv, path0=sys.path[0],
+    cwd=os.getcwd(), env=os.environ.get('ZYGOTE_TEST'),
+    seen=getattr(state, 'zygote_mark', None), stdin=sys.stdin.read())))
+state.zygote_mark = 'set by an earlier command'
+atexit.register(lambda: print('atexit ran', end=''))
+sys.exit(int(sys.argv[1]))
+'''
+
+
+@pytest.fixture
+def zygote(tmp_path):
+    env = dict(os.environ, ZYGOTE_TEST='base')
+    with Zygote(env, modules=('json', )) as z:
+        yield z
+
+
+def run(zygote, command, cwd, extra=None, **kwargs):
+    return subprocess.run(['bash', '-c', command], cwd=cwd,
+                          env=zygote.env(extra), capture_output=True,
+                          text=True, timeout=60, **kwargs)
+
+
+def test_a_script_runs_as_python_runs_it_in_a_fresh_fork(zygote, tmp_path):
+    import json
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'tool.py').write_text(SCRIPT)
+    outs = []
+    for code in (0, 3):
+        proc = run(zygote, f'echo in | python tools/tool.py {code} "a b"',
+                   tmp_path, dict(PWD='/elsewhere'))
+        assert proc.returncode == code, proc.stderr
+        line, tail = proc.stdout.split('\n')
+        assert tail == 'atexit ran'
+        outs.append(json.loads(line))
+    for out, code in zip(outs, ('0', '3')):
+        assert out == dict(
+            name='__main__', file='tools/tool.py',
+            argv=['tools/tool.py', code, 'a b'],
+            path0=str(tmp_path / 'tools'), cwd=str(tmp_path), env='base',
+            seen=None, stdin='in\n')
+    zygote.__exit__()
+    assert zygote.log.count('fork []') == 2
+
+
+def test_c_errors_signals_and_what_the_real_interpreter_runs(
+        zygote, tmp_path):
+    proc = run(zygote, 'python -c "raise ValueError(7)"', tmp_path)
+    assert proc.returncode == 1
+    assert 'ValueError: 7' in proc.stderr
+    proc = run(zygote, 'python -c "import os; os.kill(os.getpid(), 9)"; '
+               'echo $?', tmp_path)
+    assert proc.stdout == f'{128 + 9}\n'  # bash's status of a SIGKILLed child
+    # another value of a variable read at import: the real interpreter
+    proc = run(zygote, 'python -c "import os; print(os.getppid())"',
+               tmp_path, dict(ZYGOTE_TEST='other'))
+    assert proc.returncode == 0
+    proc = run(zygote, 'python -m json.tool <<< "[1]"', tmp_path)
+    assert proc.stdout.split() == ['[', '1', ']']
+    proc = run(zygote, 'python missing.py', tmp_path)
+    assert proc.returncode == 2 and "can't open file" in proc.stderr
+    zygote.__exit__()
+    assert zygote.log.count('fork []') == 2
+    assert "fallback ['ZYGOTE_TEST']" in zygote.log
+    assert zygote.log.count('\n') == 3  # -m and a missing script: no ask
+
+
+def test_killing_the_shim_kills_the_fork_and_its_children(zygote, tmp_path):
+    pids = tmp_path / 'pids'
+    code = ('import os, subprocess, time; '
+            'p = subprocess.Popen(["sleep", "60"]); '
+            f'open("{pids}", "w").write(f"{{os.getpid()}} {{p.pid}}"); '
+            'time.sleep(60)')
+    shim = subprocess.Popen([zygote.python, '-c', code], env=zygote.env(),
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not (pids.exists() and len(pids.read_text().split()) == 2):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(shim.pid, signal.SIGKILL)
+    shim.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(int(p)) for p in pids.read_text().split()):
+        assert time.monotonic() < deadline, 'the fork outlived its shim'
+        time.sleep(0.05)
+
+
+def test_the_shim_forwards_sigterm(zygote, tmp_path):
+    shim = subprocess.Popen([zygote.python, '-c', 'import time; '
+                             'print("up", flush=True); time.sleep(60)'],
+                            env=zygote.env(), stdout=subprocess.PIPE)
+    assert shim.stdout.readline() == b'up\n'
+    shim.send_signal(signal.SIGTERM)
+    assert shim.wait(timeout=30) == -signal.SIGTERM
+
+
+def test_a_zygote_that_cannot_import_says_why(tmp_path):
+    with pytest.raises(RuntimeError, match='no_such_module'):
+        Zygote(dict(os.environ), modules=('no_such_module', ),
+               timeout=60).__enter__()
+
+
+def test_commands_run_on_this_interpreter(zygote, tmp_path):
+    for extra in (None, dict(ZYGOTE_TEST='other')):  # forked, real
+        proc = run(zygote, 'python -c "import sys; print(sys.executable)"',
+                   tmp_path, extra)
+        assert proc.stdout == f'{sys.executable}\n'
