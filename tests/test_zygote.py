@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.process import free_port
 from tests.test_process import alive
 from tests.zygote import Zygote
 
@@ -26,7 +27,7 @@ sys.exit(int(sys.argv[1]))
 
 @pytest.fixture
 def zygote(tmp_path):
-    env = dict(os.environ, ZYGOTE_TEST='base')
+    env = dict(os.environ, ZYGOTE_TEST='base', PYTHONPATH=str(tmp_path))
     with Zygote(env, modules=('json', )) as z:
         yield z
 
@@ -71,14 +72,16 @@ def test_c_errors_signals_and_what_the_real_interpreter_runs(
     proc = run(zygote, 'python -c "import os; print(os.getppid())"',
                tmp_path, dict(ZYGOTE_TEST='other'))
     assert proc.returncode == 0
-    proc = run(zygote, 'python -m json.tool <<< "[1]"', tmp_path)
+    proc = run(zygote, 'python -u -m json.tool <<< "[1]"', tmp_path)
     assert proc.stdout.split() == ['[', '1', ']']
     proc = run(zygote, 'python missing.py', tmp_path)
     assert proc.returncode == 2 and "can't open file" in proc.stderr
+    proc = run(zygote, 'python -B -c "print(1)"', tmp_path)
+    assert proc.stdout == '1\n'
     zygote.__exit__()
-    assert zygote.log.count('fork []') == 2
+    assert zygote.log.count('fork []') == 3
     assert "fallback ['ZYGOTE_TEST']" in zygote.log
-    assert zygote.log.count('\n') == 3  # -m and a missing script: no ask
+    assert zygote.log.count('\n') == 4  # -B, a missing script: no ask
 
 
 def test_killing_the_shim_kills_the_fork_and_its_children(zygote, tmp_path):
@@ -116,8 +119,24 @@ def test_a_zygote_that_cannot_import_says_why(tmp_path):
                timeout=60).__enter__()
 
 
-def test_commands_run_on_this_interpreter(zygote, tmp_path):
-    for extra in (None, dict(ZYGOTE_TEST='other')):  # forked, real
-        proc = run(zygote, 'python -c "import sys; print(sys.executable)"',
-                   tmp_path, extra)
-        assert proc.stdout == f'{sys.executable}\n'
+def test_torchrun_and_its_workers_are_forked(zygote, tmp_path):
+    """A fork's sys.executable is the shim: torchrun (python -m) starts
+    its workers (python -u script, its variables in their environment)
+    with it, and they are forked too; PYTHONPATH may name the same folder
+    otherwise (tools/dist_train.sh's tools/..)."""
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'worker.py').write_text(
+        'import os, sys\n'
+        'print(os.environ["RANK"], sys.executable, flush=True)\n')
+    proc = run(zygote, 'PYTHONPATH=tools/..: python -m '
+               'torch.distributed.run --nproc_per_node=2 '
+               f'--master_port={free_port()} tools/worker.py', tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(proc.stdout.split('\n')[:2]) == [
+        f'0 {zygote.python}', f'1 {zygote.python}']
+    # the real interpreter's is its own
+    proc = run(zygote, 'python -c "import sys; print(sys.executable)"',
+               tmp_path, dict(ZYGOTE_TEST='other'))
+    assert proc.stdout == f'{sys.executable}\n'
+    zygote.__exit__()
+    assert zygote.log.count('fork []') == 3, zygote.log

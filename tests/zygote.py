@@ -11,14 +11,16 @@ stdin/stdout/stderr, ``__main__`` module and ``sys.path[0]``, its exit
 status passed back. Each command is a fresh fork of the same state, so no
 command sees another's.
 
-What a zygote does not run (the real interpreter does, with the same
-argv): ``python -m ...``, options before the script, and a command whose
+A fork's ``sys.executable`` is that ``python``, so that what it starts
+with it is forked too (torchrun's workers). What a zygote does not run
+(the real interpreter does, with the same argv): options other than
+``-u``, ``-c`` and ``-m``, a missing script, and a command whose
 environment differs from the zygote's in a variable other than
-:data:`RUNTIME_ENV` (it may be read at import: ``OMP_NUM_THREADS``,
-``PYTHONPATH``, ...). Killing the ``python`` shim kills the fork's
-process group (a test's timeout); a fork's leftover children are killed
-when it ends, as :func:`tests.process.run_bounded` does for a command's
-group.
+:data:`RUNTIME_ENV` (it may be read at import: ``OMP_NUM_THREADS``, ...;
+``PYTHONPATH`` may name the same folders otherwise). Killing the
+``python`` shim kills the fork's process group (a test's timeout); a
+fork's leftover children are killed when it ends, as
+:func:`tests.process.run_bounded` does for a command's group.
 """
 import json
 import os
@@ -34,10 +36,15 @@ import time
 from typing import Dict, Optional, Sequence
 
 #: Variables that may differ between a command's environment and the
-#: zygote's: bash sets the first four per command, nothing reads the rest
-#: at import time.
-RUNTIME_ENV = frozenset(
-    {'PWD', 'OLDPWD', 'SHLVL', '_', 'PORT', 'MASTER_PORT', 'DOC_DRY_RUNS'})
+#: zygote's (also any ``TORCHELASTIC_*``): bash sets the first four per
+#: command, tools/dist_train.sh reads the next two, torchrun sets those of
+#: its workers; nothing reads them at import.
+RUNTIME_ENV = frozenset({
+    'PWD', 'OLDPWD', 'SHLVL', '_', 'PORT', 'PYTHON', 'DOC_DRY_RUNS', 'RANK',
+    'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'GROUP_RANK',
+    'GROUP_WORLD_SIZE', 'ROLE_RANK', 'ROLE_NAME', 'ROLE_WORLD_SIZE',
+    'MASTER_ADDR', 'MASTER_PORT', 'TORCH_NCCL_ASYNC_ERROR_HANDLING'
+})
 #: The shim's variable naming the zygote's socket.
 SOCKET_VAR = 'MMDFKD_TEST_ZYGOTE'
 
@@ -51,8 +58,9 @@ SHIM = textwrap.dedent('''\
     REAL = {real!r}
     argv = sys.argv[1:]
     path = os.environ.get({var!r})
-    if not path or not argv or not (
-            argv[0] == '-c' and len(argv) > 1 or os.path.isfile(argv[0])):
+    rest = argv[1:] if argv[:1] == ['-u'] else argv
+    if not path or not (rest[:1] in (['-c'], ['-m']) and len(rest) > 1
+                        or rest and os.path.isfile(rest[0])):
         os.execv(REAL, [REAL] + argv)
     sock = socket.socket(socket.AF_UNIX)
     try:
@@ -85,10 +93,11 @@ SHIM = textwrap.dedent('''\
 #: The zygote: imports, then serves until killed; in a fork, returns from
 #: ``serve`` and runs the command as ``python`` would.
 SERVER = textwrap.dedent('''
-    import gc, json, os, select, signal, socket, sys, types
-    path, modules = sys.argv[1], sys.argv[2:]
+    import gc, io, json, os, runpy, select, signal, socket, sys, types
+    path, python, modules = sys.argv[1], sys.argv[2], sys.argv[3:]
     RUNTIME_ENV = set(json.loads(os.environ.pop('MMDFKD_ZYGOTE_RUNTIME')))
     OWN_ENV = dict(os.environ)
+    OWN_CWD = os.getcwd()
     for name in modules:
         __import__(name)
     # what the imports set (torch, cv2): a command's imports would too
@@ -98,10 +107,28 @@ SERVER = textwrap.dedent('''
     # skip them cost ~0 instead of ~0.2 CPU s (mmengine's datasets collect)
     gc.freeze()
 
-    def differs(env):
+    def import_path(value, cwd):
+        out = []
+        for entry in (value or '').split(os.pathsep):
+            entry = os.path.normpath(os.path.join(cwd, entry))
+            if entry not in out:
+                out.append(entry)
+        return out
+
+    def differs(env, cwd):
         keys = (set(env) ^ set(OWN_ENV)) | {
             k for k in env if k in OWN_ENV and env[k] != OWN_ENV[k]}
-        return keys - RUNTIME_ENV
+        # a fork's children inherit what the imports set
+        keys = {k for k in keys - RUNTIME_ENV
+                if not k.startswith('TORCHELASTIC_') and not (
+                    k in IMPORTS_SET and env.get(k) == IMPORTS_SET[k])}
+        # the same folders spelled otherwise (tools/dist_train.sh's
+        # "$(dirname "$0")/..")
+        if 'PYTHONPATH' in keys and import_path(
+                env.get('PYTHONPATH'), cwd) == import_path(
+                    OWN_ENV.get('PYTHONPATH'), OWN_CWD):
+            keys.discard('PYTHONPATH')
+        return keys
 
     def read_request(conn):
         _, fds, _, _ = socket.recv_fds(conn, 1, 3)
@@ -132,7 +159,7 @@ SERVER = textwrap.dedent('''
                 if conn is listener:
                     conn, _ = listener.accept()
                     request, fds = read_request(conn)
-                    keys = differs(request['env'])
+                    keys = differs(request['env'], request['cwd'])
                     print('fallback' if keys else 'fork', sorted(keys),
                           [a[:80] for a in request['argv'][:2]], flush=True)
                     if keys:
@@ -193,8 +220,25 @@ SERVER = textwrap.dedent('''
         else:
             os.environ[key] = value
     sys.argv = list(request['argv'])
+    # the python that ran it: what it starts with sys.executable (torchrun
+    # its workers) is forked too
+    sys.executable = python
+    if sys.argv[0] == '-u':
+        sys.argv.pop(0)
+        for name in ('stdout', 'stderr'):
+            stream = getattr(sys, name)
+            setattr(sys, name, io.TextIOWrapper(
+                open(stream.fileno(), 'wb', buffering=0, closefd=False),
+                encoding=stream.encoding, errors=stream.errors,
+                write_through=True))
     main = types.ModuleType('__main__')
     main.__builtins__ = __builtins__
+    if sys.argv[0] == '-m':
+        sys.argv.pop(0)
+        sys.path[0] = os.getcwd()
+        del request, serve
+        runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)
+        sys.exit(0)
     if sys.argv[0] == '-c':
         source, filename = sys.argv.pop(1), '<string>'
         sys.path[0] = ''
@@ -262,7 +306,8 @@ class Zygote:
         env['MMDFKD_ZYGOTE_RUNTIME'] = json.dumps(sorted(RUNTIME_ENV))
         with open(osp.join(self.folder, 'zygote.log'), 'w') as log:
             self.proc = subprocess.Popen(
-                [sys.executable, '-c', SERVER, self.socket, *self.modules],
+                [sys.executable, '-c', SERVER, self.socket, self.python,
+                 *self.modules],
                 env=env, cwd=self.folder, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)

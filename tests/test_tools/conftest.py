@@ -1,10 +1,9 @@
 """Helpers for the command-line tools tests: bounded subprocesses in the
 repository root, one thread per process (the test machines are small)."""
-import functools
 import os
 import subprocess
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import pytest
 
@@ -21,8 +20,18 @@ TINY = [
 ]
 
 
+#: What tool runs inherit: this process's environment when the tools tests
+#: were collected. Libraries the tests import later set variables of their
+#: own (scikit-learn's KMP_*), as a tool does when it imports them; pytest
+#: sets PYTEST_CURRENT_TEST per test.
+_ENVIRON = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
+
+
 def tool_env(**extra) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    """The environment of a tool run: this repository's package first on
+    the import path (as tools/dist_train.sh puts it), one thread."""
+    env = dict(_ENVIRON, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONPATH=ROOT)
     # a stray LOCAL_RANK / RANK from the calling shell would change the run
     for key in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE', 'MASTER_ADDR',
                 'MASTER_PORT'):
@@ -31,16 +40,29 @@ def tool_env(**extra) -> dict:
     return env
 
 
+#: The fork server of this process's tool runs while the tools tests run
+#: (:func:`tool_zygote`).
+_zygote: Optional[Zygote] = None
+
+
+def python_and_env(**extra) -> Tuple[str, dict]:
+    """The ``python`` of a tool run and its environment
+    (:func:`tool_env`): forked from :func:`tool_zygote`'s zygote while
+    there is one."""
+    env = tool_env(**extra)
+    if _zygote is None:
+        return sys.executable, env
+    return _zygote.python, _zygote.env(env)
+
+
 def run_tool(args: List[str], timeout: int = 300,
-             zygote: Optional[Zygote] = None,
              **env) -> subprocess.CompletedProcess:
-    """Run ``python <args>`` in the repository root, forked from ``zygote``
-    if given (the ``tool`` fixture's); stdout and stderr are merged into
-    ``.stdout``."""
-    env = tool_env(**env)
-    return run_bounded([zygote.python if zygote else sys.executable, *args],
+    """Run ``python <args>`` in the repository root; stdout and stderr are
+    merged into ``.stdout``."""
+    python, env = python_and_env(**env)
+    return run_bounded([python, *args],
                        cwd=ROOT,
-                       env=zygote.env(env) if zygote else env,
+                       env=env,
                        stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT,
                        text=True,
@@ -52,12 +74,11 @@ def run_dist_train(config: str, args: List[str], timeout: int = 300,
     """Run ``tools/dist_train.sh <config> 2 <args>`` (two processes on a
     free port) in the repository root; stdout and stderr are merged into
     ``.stdout``."""
+    python, env = python_and_env(PORT=str(process.free_port()), **env)
     return run_bounded(
         ['bash', 'tools/dist_train.sh', str(config), '2', *args],
         cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable,
-                     PORT=str(process.free_port()),
-                     **env),
+        env=dict(env, PYTHON=python),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -90,12 +111,27 @@ def tool_env_fixture():
     return tool_env
 
 
+@pytest.fixture(scope='session', autouse=True)
+def tool_zygote():
+    """The tool runs of these tests (:func:`run_tool`,
+    :func:`run_dist_train` and torchrun's workers) forked from one process
+    that imported torch and mmdfkd once (tests/zygote.py): ~4 CPU s of
+    imports a process less."""
+    # pytest loads this file as a module of another name than the one the
+    # tests import these helpers from: both use the zygote
+    from tests.test_tools import conftest as helpers
+    modules = {sys.modules[__name__], helpers}
+    with Zygote(tool_env()) as zygote:
+        for module in modules:
+            module._zygote = zygote
+        yield zygote
+    for module in modules:
+        module._zygote = None
+
+
 @pytest.fixture(scope='session')
 def tool():
-    """:func:`run_tool`, each process forked from one that imported torch
-    and mmdfkd once (tests/zygote.py): ~4 CPU s of imports a run less."""
-    with Zygote(tool_env()) as zygote:
-        yield functools.partial(run_tool, zygote=zygote)
+    return run_tool
 
 
 @pytest.fixture(scope='session')

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.process import run_bounded
+from tests.test_tools.conftest import python_and_env
 
 PARTS = ['bench_fp32', 'bench_amp', 'deepinv_r50', 'amp_multi_optim',
          'dist_train', 'camvid']
@@ -18,11 +19,12 @@ POOL = ('PixelSynthesizer', 'ContrastiveSynthesizer', 'MetaSynthesizer')
 
 
 @pytest.fixture(scope='module')
-def report(tmp_path_factory, tool_env):
+def report(tmp_path_factory):
     out = tmp_path_factory.mktemp('gpu_check')
+    python, env = python_and_env()
     proc = run_bounded(
         ['bash', 'tools/gpu_check.sh', '--dry-run', str(out)], cwd=ROOT,
-        env=tool_env(PYTHON=sys.executable), stdout=subprocess.PIPE,
+        env=dict(env, PYTHON=python), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-6000:]
     with open(out / 'gpu_check.json') as f:
