@@ -104,6 +104,16 @@ def test_killing_the_shim_kills_the_fork_and_its_children(zygote, tmp_path):
         time.sleep(0.05)
 
 
+def test_a_shim_that_dies_before_asking_is_forgotten(zygote, tmp_path):
+    import socket
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(zygote.socket)
+        socket.send_fds(sock, [b'R'], [0, 1, 2])
+        sock.sendall(b'\0\0')  # part of the request's length
+    proc = run(zygote, 'python -c "print(2)"', tmp_path)
+    assert proc.stdout == '2\n'
+
+
 def test_the_shim_forwards_sigterm(zygote, tmp_path):
     shim = subprocess.Popen([zygote.python, '-c', 'import time; '
                              'print("up", flush=True); time.sleep(60)'],

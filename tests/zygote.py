@@ -130,15 +130,24 @@ SERVER = textwrap.dedent('''
             keys.discard('PYTHONPATH')
         return keys
 
+    def read_exactly(conn, size):
+        data = b''
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:  # the shim died before it asked
+                raise ConnectionError
+            data += chunk
+        return data
+
     def read_request(conn):
         _, fds, _, _ = socket.recv_fds(conn, 1, 3)
-        head = b''
-        while len(head) < 8:
-            head += conn.recv(8 - len(head))
-        size, body = int.from_bytes(head, 'big'), b''
-        while len(body) < size:
-            body += conn.recv(size - len(body))
-        return json.loads(body), fds
+        try:
+            size = int.from_bytes(read_exactly(conn, 8), 'big')
+            return json.loads(read_exactly(conn, size)), fds
+        except ConnectionError:
+            for fd in fds:
+                os.close(fd)
+            raise
 
     def kill_group(pid, sig=signal.SIGKILL):
         try:
@@ -158,7 +167,11 @@ SERVER = textwrap.dedent('''
             for conn in ready:
                 if conn is listener:
                     conn, _ = listener.accept()
-                    request, fds = read_request(conn)
+                    try:
+                        request, fds = read_request(conn)
+                    except ConnectionError:
+                        conn.close()
+                        continue
                     keys = differs(request['env'], request['cwd'])
                     print('fallback' if keys else 'fork', sorted(keys),
                           [a[:80] for a in request['argv'][:2]], flush=True)
