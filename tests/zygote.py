@@ -162,6 +162,13 @@ SERVER = textwrap.dedent('''
         os.rename(path + '.tmp', path)  # ready
         forks = {}  # conn -> pid
         orphans = set()  # pids whose shim died
+
+        def stop(signum, frame):  # the zygote's end ends its forks
+            for pid in [*forks.values(), *orphans]:
+                kill_group(pid)
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
         while True:
             ready, _, _ = select.select([listener, *forks], [], [], 0.05)
             for conn in ready:
@@ -337,6 +344,11 @@ class Zygote:
     def __exit__(self, *exc) -> None:
         if self.proc is None:
             return
+        self.proc.terminate()  # it kills the forks still running
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
