@@ -19,8 +19,9 @@ environment differs from the zygote's in a variable other than
 :data:`RUNTIME_ENV` (it may be read at import: ``OMP_NUM_THREADS``, ...;
 ``PYTHONPATH`` may name the same folders otherwise). Killing the
 ``python`` shim kills the fork's process group (a test's timeout); a
-fork's leftover children are killed when it ends, as
-:func:`tests.process.run_bounded` does for a command's group.
+fork's leftover children are killed when it ends, and the forks still
+running when the zygote ends, as :func:`tests.process.run_bounded` does
+for a command's group.
 """
 import json
 import os
