@@ -23,10 +23,10 @@
 # −L1 alone the generator never synthesised sneakers and ankle boots, and
 # the student got 0 % of them; 300 CPU s, seed 0: final test 29.80 %
 # without, 55.28 % at weight 5, 58.42 % at 20 (seeds 1 / 2: 62.48 /
-# 62.52 %; 1,200 CPU s, seeds 0 / 1: 69.04 / 71.91 %, against 33.04 %
-# without); DAFL's one-hot term as well: 54.23 %, not kept. With the
-# term every class is synthesised; trousers and pullovers are still not
-# learned.
+# 62.52 %; 1,200 CPU s, seeds 0 / 1 / 2: 69.04 / 71.91 / 72.07 %, against
+# 33.04 % without); DAFL's one-hot term as well: 54.23 %, not kept. With
+# the term every class is synthesised; trousers and pullovers are still
+# not learned.
 _base_ = [
     './_base_/data_free/fashion_mnist_lenet5.py',
     './_base_/methods/dfad.py'

@@ -104,6 +104,35 @@ def test_killing_the_shim_kills_the_fork_and_its_children(zygote, tmp_path):
         time.sleep(0.05)
 
 
+def test_a_shim_that_dies_before_asking_is_forgotten(zygote, tmp_path):
+    import socket
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(zygote.socket)
+        socket.send_fds(sock, [b'R'], [0, 1, 2])
+        sock.sendall(b'\0\0')  # part of the request's length
+    proc = run(zygote, 'python -c "print(2)"', tmp_path)
+    assert proc.stdout == '2\n'
+
+
+def test_the_zygote_ends_its_forks(tmp_path):
+    pid_file = tmp_path / 'pid'
+    with Zygote(dict(os.environ), modules=('json', )) as zygote:
+        shim = subprocess.Popen([zygote.python, '-c', 'import os, time; '
+                                 f'open("{pid_file}", "w").write('
+                                 'str(os.getpid())); time.sleep(60)'],
+                                env=zygote.env())
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while alive(pid):
+        assert time.monotonic() < deadline, 'a fork outlived its zygote'
+        time.sleep(0.05)
+    shim.wait(timeout=10)
+
+
 def test_the_shim_forwards_sigterm(zygote, tmp_path):
     shim = subprocess.Popen([zygote.python, '-c', 'import time; '
                              'print("up", flush=True); time.sleep(60)'],

@@ -19,8 +19,9 @@ environment differs from the zygote's in a variable other than
 :data:`RUNTIME_ENV` (it may be read at import: ``OMP_NUM_THREADS``, ...;
 ``PYTHONPATH`` may name the same folders otherwise). Killing the
 ``python`` shim kills the fork's process group (a test's timeout); a
-fork's leftover children are killed when it ends, as
-:func:`tests.process.run_bounded` does for a command's group.
+fork's leftover children are killed when it ends, and the forks still
+running when the zygote ends, as :func:`tests.process.run_bounded` does
+for a command's group.
 """
 import json
 import os
@@ -130,15 +131,24 @@ SERVER = textwrap.dedent('''
             keys.discard('PYTHONPATH')
         return keys
 
+    def read_exactly(conn, size):
+        data = b''
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:  # the shim died before it asked
+                raise ConnectionError
+            data += chunk
+        return data
+
     def read_request(conn):
         _, fds, _, _ = socket.recv_fds(conn, 1, 3)
-        head = b''
-        while len(head) < 8:
-            head += conn.recv(8 - len(head))
-        size, body = int.from_bytes(head, 'big'), b''
-        while len(body) < size:
-            body += conn.recv(size - len(body))
-        return json.loads(body), fds
+        try:
+            size = int.from_bytes(read_exactly(conn, 8), 'big')
+            return json.loads(read_exactly(conn, size)), fds
+        except ConnectionError:
+            for fd in fds:
+                os.close(fd)
+            raise
 
     def kill_group(pid, sig=signal.SIGKILL):
         try:
@@ -153,12 +163,23 @@ SERVER = textwrap.dedent('''
         os.rename(path + '.tmp', path)  # ready
         forks = {}  # conn -> pid
         orphans = set()  # pids whose shim died
+
+        def stop(signum, frame):  # the zygote's end ends its forks
+            for pid in [*forks.values(), *orphans]:
+                kill_group(pid)
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
         while True:
             ready, _, _ = select.select([listener, *forks], [], [], 0.05)
             for conn in ready:
                 if conn is listener:
                     conn, _ = listener.accept()
-                    request, fds = read_request(conn)
+                    try:
+                        request, fds = read_request(conn)
+                    except ConnectionError:
+                        conn.close()
+                        continue
                     keys = differs(request['env'], request['cwd'])
                     print('fallback' if keys else 'fork', sorted(keys),
                           [a[:80] for a in request['argv'][:2]], flush=True)
@@ -324,6 +345,11 @@ class Zygote:
     def __exit__(self, *exc) -> None:
         if self.proc is None:
             return
+        self.proc.terminate()  # it kills the forks still running
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
