@@ -37,8 +37,9 @@ For the same reason every ``python`` of a document (its commands' and
 its ``python`` blocks') is forked from a zygote that imported torch and
 the copy's mmdfkd once (tests/zygote.py): each command is still a process
 of its own, with its argv, working directory, environment, output and exit
-status; ``python -m`` (torchrun's launcher) and a command whose
-environment differs run the real interpreter.
+status. tools/dist_train.sh's torchrun and its workers fork from it too;
+other interpreter options and a command whose environment differs run
+the real interpreter.
 """
 import glob
 import json
