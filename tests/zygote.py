@@ -241,6 +241,7 @@ SERVER = textwrap.dedent('''
         else:
             os.environ[key] = value
     sys.argv = list(request['argv'])
+    del request, serve
     # the python that ran it: what it starts with sys.executable (torchrun
     # its workers) is forked too
     sys.executable = python
@@ -252,26 +253,24 @@ SERVER = textwrap.dedent('''
                 open(stream.fileno(), 'wb', buffering=0, closefd=False),
                 encoding=stream.encoding, errors=stream.errors,
                 write_through=True))
-    main = types.ModuleType('__main__')
-    main.__builtins__ = __builtins__
     if sys.argv[0] == '-m':
         sys.argv.pop(0)
         sys.path[0] = os.getcwd()
-        del request, serve
         runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)
-        sys.exit(0)
-    if sys.argv[0] == '-c':
-        source, filename = sys.argv.pop(1), '<string>'
-        sys.path[0] = ''
     else:
-        filename = sys.argv[0]
-        with open(filename, 'rb') as f:
-            source = f.read()
-        main.__file__ = filename
-        sys.path[0] = os.path.dirname(os.path.abspath(filename))
-    sys.modules['__main__'] = main
-    del request, serve
-    exec(compile(source, filename, 'exec'), main.__dict__)
+        main = types.ModuleType('__main__')
+        main.__builtins__ = __builtins__
+        if sys.argv[0] == '-c':
+            source, filename = sys.argv.pop(1), '<string>'
+            sys.path[0] = ''
+        else:
+            filename = sys.argv[0]
+            with open(filename, 'rb') as f:
+                source = f.read()
+            main.__file__ = filename
+            sys.path[0] = os.path.dirname(os.path.abspath(filename))
+        sys.modules['__main__'] = main
+        exec(compile(source, filename, 'exec'), main.__dict__)
 ''')
 
 
