@@ -154,9 +154,11 @@ def test_torchrun_and_its_workers_are_forked(zygote, tmp_path):
     with it, and they are forked too; PYTHONPATH may name the same folder
     otherwise (tools/dist_train.sh's tools/..)."""
     (tmp_path / 'tools').mkdir()
+    # one write per line: with -u, print writes its parts one by one, and
+    # the two workers' lines interleaved on the shared pipe (seen in CI)
     (tmp_path / 'tools' / 'worker.py').write_text(
         'import os, sys\n'
-        'print(os.environ["RANK"], sys.executable, flush=True)\n')
+        'sys.stdout.write(f\'{os.environ["RANK"]} {sys.executable}\\n\')\n')
     proc = run(zygote, 'PYTHONPATH=tools/..: python -m '
                'torch.distributed.run --nproc_per_node=2 '
                f'--master_port={free_port()} tools/worker.py', tmp_path)
