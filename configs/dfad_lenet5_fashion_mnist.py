@@ -11,11 +11,6 @@
 #   augmentation; this teacher was trained with the flip alone);
 # - the student learns with Adam at 2e-3: with SGD at 0.1 its L1 stayed
 #   at 2.3 and validation at 24 % after 200 rounds;
-# - after the shift, each image's pixel values are scaled by a factor
-#   drawn from [0.6, 1] (RandomIntensityScale, black kept; not this
-#   teacher's augmentation: a deviation, measured in
-#   docs/fashion_mnist.md): the generator saturates its output into black
-#   and white blobs, real garments are grey;
 # - a generator of 16 base channels and batches of 128: the generator is
 #   most of a round's cost, and 300 CPU seconds gave 350 rounds at 32
 #   channels × 256.
@@ -32,6 +27,13 @@
 # 33.04 % without); DAFL's one-hot term as well: 54.23 %, not kept. With
 # the term every class is synthesised; trousers and pullovers are still
 # not learned.
+# Not adopted (docs/fashion_mnist.md, "Pair (a): DFAD, generator screens
+# and scaled intensities"): the views' pixel values scaled by a factor
+# from [0.6, 1] per image (RandomIntensityScale) gained 1.1 / 3.9 points of
+# test at 300 CPU s (seeds 2 / 1) and none at 1,200 (seeds 0 / 1: 67.19 /
+# 72.75 % against 69.04 / 71.91 %); nor did the authors' tanh + BatchNorm
+# output with the class balance, the inter-sample diversity term, a
+# generator of 32 channels or −log(1 + L1) for −L1.
 _base_ = [
     './_base_/data_free/fashion_mnist_lenet5.py',
     './_base_/methods/dfad.py'
@@ -44,10 +46,7 @@ model = dict(
         balance=dict(type='ClassBalanceLoss', loss_weight=20.0)),
     synthesizer=dict(
         generator=dict(base_channels=16),
-        views=[
-            dict(type='RandomShift', max_shift=2, flip_prob=0.5),
-            dict(type='RandomIntensityScale', scale=(0.6, 1.0))
-        ]),
+        views=dict(type='RandomShift', max_shift=2, flip_prob=0.5)),
     student_ema=dict(momentum=0.01))
 default_hooks = _base_.dfad_hooks
 train_dataloader = dict(batch_size=128)
