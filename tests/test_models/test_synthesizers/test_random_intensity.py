@@ -1,7 +1,11 @@
+import copy
+
 import pytest
 import torch
+from mmengine.runner import Runner
 
 from mmdfkd.models.synthesizers import RandomIntensityScale
+from tests.conftest import load_cfg
 
 
 def test_each_image_scaled_about_the_pivot_by_its_own_factor():
@@ -54,3 +58,29 @@ def test_bad_scale(scale):
 def test_bad_shape():
     with pytest.raises(ValueError, match='N×C×H×W'):
         RandomIntensityScale()(torch.zeros(3, 4, 4))
+
+
+def test_a_config_chains_it_after_the_shift(trained_teacher, tmp_path):
+    """Through the runner: the digits DFAD config with its views chained,
+    ``[RandomShift, RandomIntensityScale]``, trains its student."""
+    cfg = load_cfg('configs/dfad_digits.py')
+    cfg.work_dir = str(tmp_path)
+    cfg.model.teacher_ckpt = trained_teacher
+    cfg.model.synthesizer.views = [
+        dict(type='RandomShift', max_shift=1),
+        dict(type='RandomIntensityScale', scale=(0.6, 1.0))
+    ]
+    cfg.train_dataloader.batch_size = 16
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 1000
+    cfg.default_hooks.checkpoint.interval = 1000
+    for key in ('synthetic_grid', 'student_export', 'collapse_monitor'):
+        cfg.default_hooks.pop(key, None)
+    runner = Runner.from_cfg(cfg)
+    synthesizer = runner.model.synthesizer
+    assert [type(v).__name__ for v in synthesizer.views] == [
+        'RandomShift', 'RandomIntensityScale']
+    before = copy.deepcopy(runner.model.student.state_dict())
+    runner.train()
+    after = runner.model.student.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
