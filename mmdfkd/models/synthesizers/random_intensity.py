@@ -16,9 +16,11 @@ class RandomIntensityScale(nn.Module):
     (a multiplication) in pixel units, without its clamp, one
     multiplication instead of kornia's parameter machinery. On images with
     a black background (digits, Fashion-MNIST) it dims the object and
-    keeps the background: generators of a teacher without BatchNorm tend
-    to saturate their output, and the student then also meets the teacher
-    on the same shapes at the lower intensities of real images. Factors
+    keeps the background. Meant for generators that saturate their output
+    (black and white blobs, as DFAD's on the BN-free LeNet-5 of
+    Fashion-MNIST), so that the student also meets the teacher at the
+    intensities of real images; measured there: faster first rounds, no
+    gain at the end (docs/fashion_mnist.md). Factors
     from torch's global generator (``torch.manual_seed`` reproduces them);
     the gradient reaching each image is scaled by its factor.
 
