@@ -90,8 +90,9 @@ def parse_args(argv=None):
         'runs stop there (default: %(default)s)')
     parser.add_argument(
         '--clock', choices=('cpu', 'wall'), default='cpu',
-        help='what --budget counts: the run\'s CPU seconds (the same work '
-        'whatever the load of a shared machine) or wall-clock seconds '
+        help='what --budget counts: the run\'s CPU seconds (far less '
+        'dependent on the load of a shared machine than wall time, not '
+        'independent of it: --rounds fixes the work) or wall-clock seconds '
         '(default: %(default)s)')
     parser.add_argument(
         '--rounds', default='probe',

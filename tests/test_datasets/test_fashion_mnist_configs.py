@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 from mmdfkd.tasks import TASKS
 from tests.conftest import ROOT, load_cfg
 from tests.fashion_mnist_data import write_fashion_mnist
-from tests.test_tools.conftest import run_tool
+from tests.tool_runs import run_tool
 
 SUPERVISED = {
     'configs/teachers/fashion_mnist_convnet.py': 288170,

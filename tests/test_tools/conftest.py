@@ -1,109 +1,9 @@
-"""Helpers for the command-line tools tests: bounded subprocesses in the
-repository root, one thread per process (the test machines are small)."""
-import os
-import subprocess
-import sys
-from typing import List, Optional, Tuple
-
+"""Fixtures of the command-line tools tests (the helpers they use are in
+tests/tool_runs.py)."""
 import pytest
 
-from tests.conftest import ROOT
 from tests import process
-from tests.process import run_bounded
-from tests.zygote import Zygote
-
-#: Options making any data-free digits config tiny.
-TINY = [
-    'train_dataloader.batch_size=8',
-    'train_cfg.val_interval=100000',
-    'default_hooks.logger.interval=1',
-]
-
-
-#: What tool runs inherit: this process's environment when the tools tests
-#: were collected. Libraries the tests import later set variables of their
-#: own (scikit-learn's KMP_*), as a tool does when it imports them; pytest
-#: sets PYTEST_CURRENT_TEST per test.
-_ENVIRON = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
-
-
-def tool_env(**extra) -> dict:
-    """The environment of a tool run: this repository's package first on
-    the import path (as tools/dist_train.sh puts it), one thread."""
-    env = dict(_ENVIRON, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONPATH=ROOT)
-    # a stray LOCAL_RANK / RANK from the calling shell would change the run
-    for key in ('LOCAL_RANK', 'RANK', 'WORLD_SIZE', 'MASTER_ADDR',
-                'MASTER_PORT'):
-        env.pop(key, None)
-    env.update(extra)
-    return env
-
-
-#: The fork server of this process's tool runs while the tools tests run
-#: (:func:`tool_zygote`).
-_zygote: Optional[Zygote] = None
-
-
-def python_and_env(**extra) -> Tuple[str, dict]:
-    """The ``python`` of a tool run and its environment
-    (:func:`tool_env`): forked from :func:`tool_zygote`'s zygote while
-    there is one."""
-    env = tool_env(**extra)
-    if _zygote is None:
-        return sys.executable, env
-    return _zygote.python, _zygote.env(env)
-
-
-def run_tool(args: List[str], timeout: int = 300,
-             **env) -> subprocess.CompletedProcess:
-    """Run ``python <args>`` in the repository root; stdout and stderr are
-    merged into ``.stdout``."""
-    python, env = python_and_env(**env)
-    return run_bounded([python, *args],
-                       cwd=ROOT,
-                       env=env,
-                       stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT,
-                       text=True,
-                       timeout=timeout)
-
-
-def run_dist_train(config: str, args: List[str], timeout: int = 300,
-                   **env) -> subprocess.CompletedProcess:
-    """Run ``tools/dist_train.sh <config> 2 <args>`` (two processes on a
-    free port) in the repository root; stdout and stderr are merged into
-    ``.stdout``."""
-    python, env = python_and_env(PORT=str(process.free_port()), **env)
-    return run_bounded(
-        ['bash', 'tools/dist_train.sh', str(config), '2', *args],
-        cwd=ROOT,
-        env=dict(env, PYTHON=python),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout)
-
-
-def dist_train(config: str, work_dir, options: List[str], *extra: str,
-               **env) -> subprocess.CompletedProcess:
-    """:func:`run_dist_train` into ``work_dir`` with ``--cfg-options
-    options``; ``extra`` flags (``--resume``) go before them."""
-    return run_dist_train(
-        config,
-        ['--work-dir', str(work_dir), *extra, '--cfg-options', *options],
-        **env)
-
-
-def short_run(teacher_ckpt: str, max_iters: int) -> List[str]:
-    """Options of the two-process train-then-resume tests: ``max_iters``
-    rounds of 16-image batches (8 per rank) from the given teacher, no
-    validation."""
-    return [
-        f'model.teacher_ckpt={teacher_ckpt}',
-        f'train_cfg.max_iters={max_iters}', 'train_dataloader.batch_size=16',
-        'train_cfg.val_interval=100'
-    ]
+from tests.tool_runs import TINY, run_tool, tool_env, use_zygote
 
 
 @pytest.fixture(scope='session', name='tool_env')
@@ -113,20 +13,10 @@ def tool_env_fixture():
 
 @pytest.fixture(scope='session', autouse=True)
 def tool_zygote():
-    """The tool runs of these tests (:func:`run_tool`,
-    :func:`run_dist_train` and torchrun's workers) forked from one process
-    that imported torch and mmdfkd once (tests/zygote.py): ~4 CPU s of
-    imports a process less."""
-    # pytest loads this file as a module of another name than the one the
-    # tests import these helpers from: both use the zygote
-    from tests.test_tools import conftest as helpers
-    modules = {sys.modules[__name__], helpers}
-    with Zygote(tool_env()) as zygote:
-        for module in modules:
-            module._zygote = zygote
+    """The tool runs of these tests (``run_tool``, ``run_dist_train`` and
+    torchrun's workers) forked from one zygote."""
+    with use_zygote() as zygote:
         yield zygote
-    for module in modules:
-        module._zygote = None
 
 
 @pytest.fixture(scope='session')

@@ -11,7 +11,7 @@ from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from mmdfkd.utils import unpack_state
 from mmdfkd.utils.pool_format import read_pool
 from tests.conftest import ROOT
-from tests.test_tools.conftest import dist_train, short_run
+from tests.tool_runs import dist_train, short_run
 from tests.test_tools.test_dist_train import failure
 
 

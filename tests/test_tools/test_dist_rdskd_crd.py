@@ -3,7 +3,7 @@ queue, on two CPU processes (gloo) through tools/dist_train.sh."""
 import torch
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
-from tests.test_tools.conftest import dist_train, short_run
+from tests.tool_runs import dist_train, short_run
 from tests.test_tools.test_dist_train import failure
 
 

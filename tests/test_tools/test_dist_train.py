@@ -5,7 +5,7 @@ import pytest
 
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
-from tests.test_tools.conftest import dist_train, run_dist_train, short_run
+from tests.tool_runs import dist_train, run_dist_train, short_run
 
 
 def failure(out: str) -> str:

@@ -2,7 +2,7 @@
 two CPU processes (gloo) through tools/dist_train.sh."""
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.test_models.seg_nets import random_street_teacher, tiny_scenes
-from tests.test_tools.conftest import run_dist_train
+from tests.tool_runs import run_dist_train
 
 
 def test_seg_ddad_on_two_processes(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.process import run_bounded
-from tests.test_tools.conftest import python_and_env
+from tests.tool_runs import python_and_env
 
 PARTS = ['bench_fp32', 'bench_amp', 'deepinv_r50', 'amp_multi_optim',
          'dist_train', 'camvid']

@@ -22,7 +22,7 @@ import torch
 from mmdfkd.compat.checkpoint import load_untrusted_checkpoint
 from tests.conftest import ROOT
 from tests.process import run_bounded
-from tests.test_tools.conftest import run_dist_train
+from tests.tool_runs import run_dist_train
 
 CONFIG = 'configs/dfq_digits.py'
 MAX_ITERS = 12

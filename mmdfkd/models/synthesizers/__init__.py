@@ -10,14 +10,15 @@ from .online import OnlineSynthesizer
 from .pixel_synthesizer import PixelSynthesizer
 from .pool import SyntheticPool
 from .pool_synthesizer import LossFn, PoolSynthesizer
+from .random_intensity import RandomIntensityScale
 from .random_shift import RandomShift
 from .views import DifferentiableViews
 
 __all__ = [
     'BaseSynthesizer', 'BestIterate', 'ContrastiveSynthesizer',
     'DifferentiableViews', 'DiskPool', 'GeneratorSynthesizer', 'LossFn',
-    'MemoryBank',
-    'MetaSynthesizer', 'OnlineSynthesizer', 'PixelSynthesizer',
-    'PoolSynthesizer', 'RandomShift', 'SynthesisEnv', 'SyntheticPool',
+    'MemoryBank', 'MetaSynthesizer', 'OnlineSynthesizer', 'PixelSynthesizer',
+    'PoolSynthesizer', 'RandomIntensityScale', 'RandomShift', 'SynthesisEnv',
+    'SyntheticPool',
     'batch_diversity', 'class_balance', 'contrastive_loss'
 ]

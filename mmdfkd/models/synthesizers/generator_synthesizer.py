@@ -1,6 +1,7 @@
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
+from torch import nn
 
 from mmdfkd.registry import MODELS
 from mmdfkd.utils import unwrap_model
@@ -37,10 +38,11 @@ class GeneratorSynthesizer(OnlineSynthesizer):
             per channel (pixel units, usually the teacher's data
             preprocessor's): the generator's output is a normalised image.
             Defaults to None (map [-1, 1] to ``pixel_range``).
-        views (dict, optional): A view config (``RandomShift``,
-            ``DifferentiableViews``) applied in pixel space to every batch
-            in training mode; in eval mode the batch is G(z) itself.
-            Defaults to None.
+        views (dict | list[dict], optional): A view config
+            (``RandomShift``, ``RandomIntensityScale``,
+            ``DifferentiableViews``), or a list of them applied in order,
+            in pixel space to every batch in training mode; in eval mode
+            the batch is G(z) itself. Defaults to None.
         replay (dict, optional): Replay of earlier student batches in
             every student step, ``dict(max_size=..., batch_size=...)``
             (:class:`OnlineSynthesizer`). Defaults to None (fresh batches
@@ -52,7 +54,7 @@ class GeneratorSynthesizer(OnlineSynthesizer):
                  generator: dict,
                  pixel_range: Tuple[float, float] = (0., 255.),
                  normalized_output: Optional[dict] = None,
-                 views: Optional[dict] = None,
+                 views: Optional[Union[dict, List[dict]]] = None,
                  replay: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(pixel_range, replay, init_cfg)
@@ -62,7 +64,10 @@ class GeneratorSynthesizer(OnlineSynthesizer):
             mean, std = self._check_normalization(normalized_output)
             self.register_buffer('out_mean', mean, persistent=False)
             self.register_buffer('out_std', std, persistent=False)
-        self.views = MODELS.build(views) if views is not None else None
+        if isinstance(views, (list, tuple)):
+            self.views = nn.Sequential(*(MODELS.build(v) for v in views))
+        else:
+            self.views = MODELS.build(views) if views is not None else None
 
     @staticmethod
     def _check_normalization(

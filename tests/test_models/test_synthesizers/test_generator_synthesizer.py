@@ -86,3 +86,28 @@ def test_views_in_training_mode_only():
     # each of the 9 pixels is kept in some views, never more than 64 times
     assert grad.shape == (1, 3, 3) and bool((grad > 0).all())
     assert bool((grad <= 64 * 10 / 2).all())
+
+
+def test_a_list_of_views_is_applied_in_order():
+    """``views=[...]``: each view config built and applied in turn, in
+    training mode only: a flip then a scale to 0.5 of a one-hot row."""
+    gen = dict(type='ConstantGenerator', value=1.0, channels=1)
+    synth = GeneratorSynthesizer(
+        gen,
+        pixel_range=(0, 10),
+        views=[
+            dict(type='RandomShift', max_shift=0, flip_prob=1.0),
+            dict(type='RandomIntensityScale', scale=(0.5, 0.5))
+        ])
+    with torch.no_grad():
+        synth.generator.value.fill_(-1.)
+        synth.generator.value[0, 0, 0] = 1.  # a bright top-left pixel
+    synth.eval()
+    eval_out = synth(torch.zeros(2, 4))
+    assert eval_out[0, 0, 0, 0] == 10. and eval_out[0, 0, 0, -1] == 0.
+    synth.train()
+    out = synth(torch.zeros(2, 4))
+    expected = eval_out.flip(-1) * 0.5
+    torch.testing.assert_close(out, expected)
+    assert [type(v).__name__ for v in synth.views] == [
+        'RandomShift', 'RandomIntensityScale']
