@@ -21,10 +21,11 @@ TINY = [
 ]
 
 
-#: What tool runs inherit: this process's environment when the tools tests
-#: were collected. Libraries the tests import later set variables of their
-#: own (scikit-learn's KMP_*), as a tool does when it imports them; pytest
-#: sets PYTEST_CURRENT_TEST per test.
+#: What tool runs inherit: this process's environment when this module was
+#: first imported, at collection (by the tools tests or by
+#: test_fashion_mnist_configs.py). Libraries the tests import later set
+#: variables of their own (scikit-learn's KMP_*), as a tool does when it
+#: imports them; pytest sets PYTEST_CURRENT_TEST per test.
 _ENVIRON = {k: v for k, v in os.environ.items() if k != 'PYTEST_CURRENT_TEST'}
 
 
